@@ -1,0 +1,361 @@
+"""The ``pressbot`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot import __version__
+from bot.config import ConfigError, Settings, load_settings
+from bot.ingest.fetch import Fetcher
+from bot.ingest.files import FileReadError, list_documents, read_document
+from bot.ingest.poller import Poller
+from bot.models import Article, Entry, PollResult, SourceState
+from bot.pipeline import Processed, process
+from bot.storage.articles import count_articles, latest_articles
+from bot.storage.db import Database, DatabaseError
+from bot.storage.sources import list_sources, sync_sources
+
+log = logging.getLogger("pressbot")
+
+# The fields of `pressbot analyze --json`, in order. A contract: add, never rename.
+ANALYZE_FIELDS = ("source", "title", "published", "url", "text_chars", "text", "duplicate_of",
+                  "story", "topics", "places", "people", "organizations", "summary",
+                  "key_figures")
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit status 2."""
+
+
+def _fmt_time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def print_table(rows: list[Sequence[Any]], headers: Sequence[str], out: TextIO) -> None:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+        if n == 0:
+            out.write("  ".join("-" * w for w in widths) + "\n")
+
+
+class Progress:
+    """A one-line progress bar on stderr when it is a terminal; silent otherwise."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
+        self.total = total
+        self.done = 0
+        self.stream = stream
+        self.enabled = stream.isatty() and total > 0
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        width = 30
+        filled = width * self.done // self.total
+        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
+                          f" {label[:40]:<40}")
+        self.stream.flush()
+        if self.done == self.total:
+            self.stream.write("\n")
+
+
+# ---------------------------------------------------------------- commands
+
+
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.scheduler import SourceScheduler
+
+    async with await Database.open(settings.database) as db:
+        states = await sync_sources(db, settings.sources)
+        async with Fetcher(settings.fetch) as fetcher:
+            poller = Poller(db, fetcher, settings.fetch, settings.scheduler)
+            scheduler = SourceScheduler(poller, settings.scheduler)
+            jobs = scheduler.add_sources(states)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            scheduler.start()
+            print(f"pressbot {__version__}: polling {jobs} sources into {settings.database}"
+                  f" ({settings.origin}). Ctrl-C stops.", flush=True)
+            try:
+                await stop.wait()
+            finally:
+                scheduler.shutdown()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(sig)
+    print("pressbot stopped.", flush=True)
+    return 0
+
+
+async def poll_once(db: Database, settings: Settings, out: TextIO) -> list[PollResult]:
+    states = [s for s in await sync_sources(db, settings.sources) if s.enabled]
+    progress = Progress(len(states))
+    async with Fetcher(settings.fetch) as fetcher:
+        poller = Poller(db, fetcher, settings.fetch, settings.scheduler)
+
+        async def one(state: SourceState) -> PollResult:
+            result = await poller.poll(state.id)
+            progress.step(state.name)
+            return result
+
+        results = await asyncio.gather(*(one(s) for s in states))
+    rows = [(r.source, r.status, r.new, r.known, r.error or "") for r in results]
+    print_table(rows, ("source", "status", "new", "unchanged", "error"), out)
+    total_new = sum(r.new for r in results)
+    failed = sum(r.status == "failed" for r in results)
+    out.write(f"\n{len(results)} sources: {total_new} new articles, {failed} failed\n")
+    return list(results)
+
+
+async def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.once:
+        return await cmd_run(args, settings)
+    async with await Database.open(settings.database) as db:
+        results = await poll_once(db, settings, sys.stdout)
+    return 1 if results and all(r.status == "failed" for r in results) else 0
+
+
+def expand_paths(paths: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(list_documents(path))
+        else:
+            files.append(path)
+    return files
+
+
+async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    status = 0
+    new = dup = 0
+    async with await Database.open(settings.database) as db:
+        try:
+            files = expand_paths(args.paths)
+        except FileReadError as exc:
+            print(f"pressbot: {exc}", file=sys.stderr)
+            return 1
+        for path in files:
+            try:
+                entries = read_document(path)
+            except FileReadError as exc:
+                print(f"pressbot: {exc}", file=sys.stderr)
+                status = 1
+                continue
+            results, warnings = await process(db, entries)
+            for w in warnings:
+                print(f"pressbot: {path}: {w}", file=sys.stderr)
+            for r in results:
+                mark = "new" if r.status == "new" else "duplicate"
+                new += r.status == "new"
+                dup += r.status != "new"
+                print(f"{mark:9} #{r.article.id}  {r.article.title[:90]}")
+        total = await count_articles(db)
+    print(f"{new} new, {dup} already stored; {total} articles in {settings.database}")
+    return status
+
+
+def source_label(article: Article) -> str:
+    """How an article is named in `analyze` output: its URL, or the file (and entry id)."""
+    if article.url:
+        return article.url
+    return f"{article.origin}#{article.guid}" if article.guid else article.origin
+
+
+@dataclass(frozen=True)
+class AnalyzeInput:
+    label: str
+    entry: Entry
+
+
+def analyze_record(item: AnalyzeInput, result: Processed) -> dict[str, Any]:
+    article = result.article
+    record: dict[str, Any] = {
+        "source": item.label,
+        "title": article.title,
+        "published": article.published.isoformat() if article.published else None,
+        "url": article.url,
+        "text_chars": len(article.text),
+        "text": article.text,
+        "duplicate_of": source_label(result.duplicate_of) if result.duplicate_of else None,
+        "story": None,
+        "topics": [],
+        "places": [],
+        "people": [],
+        "organizations": [],
+        "summary": None,
+        "key_figures": [],
+    }
+    assert tuple(record) == ANALYZE_FIELDS
+    return record
+
+
+def analyze_inputs(path: Path) -> list[AnalyzeInput]:
+    entries = read_document(path)
+    if len(entries) == 1 and entries[0].url is None and entries[0].guid is None:
+        return [AnalyzeInput(str(path), entries[0])]
+    return [AnalyzeInput(e.url or f"{path}#{e.guid or i}", e) for i, e in enumerate(entries)]
+
+
+async def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
+    status = 0
+    target = args.db if args.db else ":memory:"
+    if args.db and not Path(args.db).exists():
+        print(f"pressbot: --db {args.db}: no such database", file=sys.stderr)
+        return 2
+    async with await Database.open(target, sandbox=bool(args.db)) as db:
+        for raw in args.files:
+            path = Path(raw)
+            try:
+                items = analyze_inputs(path)
+            except FileReadError as exc:
+                print(f"pressbot: {exc}", file=sys.stderr)
+                status = 1
+                continue
+            for item in items:
+                results, warnings = await process(db, [item.entry])
+                for w in warnings:
+                    print(f"pressbot: {item.label}: {w}", file=sys.stderr)
+                for result in results:
+                    record = analyze_record(item, result)
+                    if args.json:
+                        print(json.dumps(record, ensure_ascii=False))
+                    else:
+                        print_analysis(record, sys.stdout)
+    return status
+
+
+def print_analysis(record: dict[str, Any], out: TextIO) -> None:
+    out.write(f"== {record['source']}\n")
+    out.write(f"title:     {record['title']}\n")
+    out.write(f"published: {record['published'] or '-'}\n")
+    if record["url"]:
+        out.write(f"url:       {record['url']}\n")
+    out.write(f"text:      {record['text_chars']} characters\n")
+    if record["duplicate_of"]:
+        out.write(f"duplicate of: {record['duplicate_of']}\n")
+    first = record["text"].split("\n", 1)[0]
+    out.write(f"begins:    {first[:200]}\n\n")
+
+
+async def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    async with await Database.open(settings.database) as db:
+        states = await sync_sources(db, settings.sources) if args.sync else await list_sources(db)
+    if not states:
+        print("no sources stored yet: run `pressbot poll --once` or `pressbot run` first")
+        return 0
+    rows = []
+    for s in states:
+        health = "disabled" if not s.enabled else (
+            f"failing x{s.error_count}" if s.error_count else ("ok" if s.last_success_at
+                                                              else "never polled"))
+        rows.append((s.name, s.kind, health, _fmt_time(s.last_success_at),
+                     _fmt_time(s.next_check_at), (s.last_error or "")[:70]))
+    print_table(rows, ("source", "kind", "health", "last success", "next check", "last error"),
+                sys.stdout)
+    return 0
+
+
+async def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
+    async with await Database.open(settings.database) as db:
+        articles = await latest_articles(db, args.limit)
+        total = await count_articles(db)
+    rows = [(a.id, _fmt_time(a.published or a.fetched_at), len(a.text), a.title[:80],
+             source_label(a)[:60]) for a in articles]
+    print_table(rows, ("id", "published", "chars", "title", "source"), sys.stdout)
+    print(f"\n{len(articles)} of {total} articles")
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+
+
+def positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {value}")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pressbot", description="Press-release monitoring and digest bot for Russian "
+        "regional news.")
+    parser.add_argument("--version", action="version", version=f"pressbot {__version__}")
+    parser.add_argument("--config", type=Path, help="TOML config file (default: $PRESSBOT_CONFIG "
+                        "or the embedded defaults, see config.example.toml)")
+    parser.add_argument("--database", type=Path, help="SQLite file (overrides the config)")
+    parser.add_argument("--log-level", default=None,
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log verbosity")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="poll the sources on their schedule until stopped")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("poll", help="poll sources; --once polls each once and prints a table")
+    p.add_argument("--once", action="store_true", help="poll every enabled source once and exit")
+    p.set_defaults(func=cmd_poll)
+
+    p = sub.add_parser("ingest", help="store documents: seed .txt/.md, .html pages, "
+                       ".xml/.json feed files, or folders of them")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("analyze", help="show what the pipeline makes of files, without Telegram "
+                       "and without storing anything")
+    p.add_argument("--db", help="compare against this stored archive (read only)")
+    p.add_argument("--json", action="store_true", help="one JSON object per article per line")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("sources", help="sources and their health: last success, error, next check")
+    p.add_argument("--sync", action="store_true", help="update stored sources from the config")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("articles", help="the latest stored articles")
+    p.add_argument("--limit", type=positive_int, default=20, metavar="N")
+    p.set_defaults(func=cmd_articles)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = args.log_level or ("INFO" if args.command == "run" else "WARNING")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"pressbot: invalid config {exc.origin}:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    if args.database is not None:
+        from dataclasses import replace
+
+        settings = replace(settings, database=args.database)
+    try:
+        return asyncio.run(args.func(args, settings))
+    except DatabaseError as exc:
+        print(f"pressbot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,1 @@
+"""Getting articles in: fetch, parse, extract, clean, read files, poll sources."""

@@ -1,0 +1,155 @@
+"""One source, end to end: fetch or read, parse, fetch full text for teasers, run the pipeline,
+record the source's health. A failure of any kind marks that source alone as failing and backs it
+off exponentially (interval * 2^errors, capped); the next success clears it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.config import FetchConfig, SchedulerConfig
+from bot.ingest.charset import decode
+from bot.ingest.extract import extract_main_text
+from bot.ingest.fetch import ACCEPT_PAGE, Fetcher, FetchError
+from bot.ingest.files import FileReadError, list_documents, read_document
+from bot.ingest.htmltext import html_to_text
+from bot.ingest.parse import FeedError, parse_feed
+from bot.models import Entry, PollResult, SourceState
+from bot.pipeline import process
+from bot.storage.articles import known_urls
+from bot.storage.db import Database, utcnow
+from bot.storage.sources import get_source, record_failure, record_success
+
+log = logging.getLogger(__name__)
+_TEASER_END = re.compile(r"(\.\.\.|…|\[\s*…\s*\]|читать далее|подробнее|читать полностью)\W*$",
+                         re.IGNORECASE)
+
+
+def backoff_delay(interval: int, errors: int, cap: int) -> int:
+    """Seconds to wait after ``errors`` consecutive failures."""
+    if errors <= 0:
+        return interval
+    return min(interval * 2 ** min(errors, 20), cap)
+
+
+def is_teaser(entry: Entry, min_chars: int) -> bool:
+    if min_chars <= 0 or not entry.url:
+        return False
+    plain = html_to_text(entry.text) if entry.text_is_html else entry.text
+    plain = plain.strip()
+    return len(plain) < min_chars or bool(_TEASER_END.search(plain))
+
+
+class Poller:
+    def __init__(self, db: Database, fetcher: Fetcher, fetch_config: FetchConfig,
+                 scheduler_config: SchedulerConfig,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.fetcher = fetcher
+        self.fetch_config = fetch_config
+        self.scheduler_config = scheduler_config
+        self.clock = clock
+
+    async def poll(self, source_id: int) -> PollResult:
+        """Poll one source now and record the outcome; never raises for a source's fault."""
+        source = await get_source(self.db, source_id)
+        if source is None:
+            return PollResult(source=f"#{source_id}", status="failed", error="no such source")
+        try:
+            if source.kind == "files":
+                result = await self._poll_files(source)
+            else:
+                result = await self._poll_feed(source)
+        except (FetchError, FeedError, FileReadError) as exc:
+            return await self._failed(source, str(exc))
+        except Exception as exc:  # a bug or an input nobody foresaw: this source only
+            log.exception("source %s: unexpected failure", source.name,
+                          extra={"source": source.name})
+            return await self._failed(source, f"internal error: {type(exc).__name__}: {exc}")
+        for warning in result.warnings:
+            log.warning("source %s: %s", source.name, warning, extra={"source": source.name})
+        return result
+
+    async def _failed(self, source: SourceState, error: str) -> PollResult:
+        cap = self.scheduler_config.max_backoff
+
+        def next_check(errors: int) -> datetime:
+            return self.clock() + timedelta(seconds=backoff_delay(source.interval, errors, cap))
+
+        state = await record_failure(self.db, source.id, error, next_check)
+        log.warning("source %s failing (%d in a row): %s; next check %s", source.name,
+                    state.error_count, error, state.next_check_at, extra={"source": source.name})
+        return PollResult(source=source.name, status="failed", error=error)
+
+    async def _succeeded(self, source: SourceState, etag: str | None,
+                         last_modified: str | None) -> None:
+        await record_success(self.db, source.id, etag=etag, last_modified=last_modified,
+                             next_check=self.clock() + timedelta(seconds=source.interval))
+
+    async def _poll_feed(self, source: SourceState) -> PollResult:
+        fetched = await self.fetcher.fetch(source.location, etag=source.etag,
+                                           last_modified=source.last_modified)
+        etag = fetched.etag or source.etag
+        last_modified = fetched.last_modified or source.last_modified
+        if fetched.not_modified:
+            await self._succeeded(source, etag, last_modified)
+            return PollResult(source=source.name, status="unchanged")
+        feed = parse_feed(fetched.body, origin=source.location, charset=fetched.charset,
+                          content_type=fetched.content_type, base_url=fetched.url)
+        stored = await known_urls(self.db, [e.url for e in feed.entries if e.url])
+        fresh = [e for e in feed.entries if not e.url or e.url not in stored]
+        entries = await self._with_full_text(fresh, feed.warnings)
+        results, warnings = await process(self.db, entries, source_id=source.id)
+        await self._succeeded(source, etag, last_modified)
+        new = sum(r.status == "new" for r in results)
+        return PollResult(source=source.name, status="ok", new=new,
+                          known=len(feed.entries) - new, warnings=feed.warnings + warnings)
+
+    async def _with_full_text(self, entries: list[Entry], warnings: list[str]) -> list[Entry]:
+        """Replace teasers by the article page's main text; keep the teaser when that fails."""
+        min_chars = self.fetch_config.fulltext_min_chars
+
+        async def one(entry: Entry) -> Entry:
+            if not is_teaser(entry, min_chars):
+                return entry
+            try:
+                page = await self.fetcher.fetch(entry.url, accept=ACCEPT_PAGE)
+                html, _ = decode(page.body, page.charset)
+                text = await asyncio.to_thread(extract_main_text, html, page.url)
+            except FetchError as exc:
+                warnings.append(f"full text of {entry.url}: {exc}; kept the feed text")
+                return entry
+            teaser = html_to_text(entry.text) if entry.text_is_html else entry.text
+            if not text or len(text) <= len(teaser.strip()):
+                warnings.append(f"full text of {entry.url}: nothing better than the feed text")
+                return entry
+            return Entry(title=entry.title, text=text, url=entry.url, guid=entry.guid,
+                         published=entry.published, origin=entry.origin)
+
+        return list(await asyncio.gather(*(one(e) for e in entries)))
+
+    async def _poll_files(self, source: SourceState) -> PollResult:
+        folder = Path(source.location)
+        entries: list[Entry] = []
+        warnings: list[str] = []
+        paths = list_documents(folder)
+        for path in paths:
+            try:
+                entries.extend(read_document(path))
+            except FileReadError as exc:
+                warnings.append(str(exc))
+        results, more = await process(self.db, entries, source_id=source.id)
+        new = sum(r.status == "new" for r in results)
+        if warnings:  # an unreadable file fails the source; what could be read is kept
+            more_note = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
+            failed = await self._failed(source, warnings[0] + more_note)
+            failed.new, failed.known, failed.skipped = new, len(results) - new, len(warnings)
+            return failed
+        await self._succeeded(source, None, None)
+        return PollResult(source=source.name, status="ok" if new else "unchanged", new=new,
+                          known=len(results) - new, warnings=more)

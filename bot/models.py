@@ -1,0 +1,69 @@
+"""Plain data passed between the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item as read from a feed, a page or a file, before cleaning and storage."""
+
+    title: str
+    text: str
+    url: str | None = None  # canonical http(s) URL, or None (seed files, entries without link)
+    guid: str | None = None
+    published: datetime | None = None  # timezone-aware
+    origin: str = ""  # where it was read: feed URL, page URL or file path
+    text_is_html: bool = False
+
+
+@dataclass(frozen=True)
+class Article:
+    """A cleaned article ready to store: the unit that later stages work on."""
+
+    title: str
+    text: str
+    url: str | None
+    guid: str | None
+    published: datetime | None
+    origin: str
+    content_hash: str
+    id: int | None = None
+    source_id: int | None = None
+    fetched_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """A source as stored, with its health."""
+
+    id: int
+    name: str
+    kind: str
+    location: str
+    interval: int
+    enabled: bool
+    managed_by: str
+    etag: str | None
+    last_modified: str | None
+    error_count: int
+    last_error: str | None
+    last_error_at: datetime | None
+    last_success_at: datetime | None
+    last_checked_at: datetime | None
+    next_check_at: datetime | None
+
+
+@dataclass
+class PollResult:
+    """What one poll of one source did."""
+
+    source: str
+    status: str  # "ok" | "unchanged" | "failed"
+    new: int = 0
+    known: int = 0
+    skipped: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,77 @@
+"""APScheduler 3.11 jobs: one per source at its interval, with jitter, coalescing, one at a time.
+
+A failing source's next run is moved to its backoff time (stored in ``next_check_at``), so the
+schedule survives restarts: a source backed off for six hours stays backed off after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.config import SchedulerConfig
+from bot.ingest.poller import Poller
+from bot.models import SourceState
+from bot.storage.db import utcnow
+from bot.storage.sources import get_source
+
+log = logging.getLogger(__name__)
+
+
+def job_id(source_id: int) -> str:
+    return f"source:{source_id}"
+
+
+def first_run(source: SourceState, now: datetime, jitter: int, rng: random.Random) -> datetime:
+    """When a source is first polled after start: at once (plus jitter) unless backed off."""
+    start = now + timedelta(seconds=rng.uniform(0, jitter) if jitter else 0)
+    if source.next_check_at is not None and source.next_check_at > start:
+        return source.next_check_at
+    return start
+
+
+class SourceScheduler:
+    def __init__(self, poller: Poller, config: SchedulerConfig, *,
+                 scheduler: AsyncIOScheduler | None = None, rng: random.Random | None = None):
+        self.poller = poller
+        self.config = config
+        self.scheduler = scheduler or AsyncIOScheduler(timezone="UTC")
+        self.rng = rng or random.Random()
+
+    def add_sources(self, sources: list[SourceState], now: datetime | None = None) -> int:
+        now = now or utcnow()
+        count = 0
+        for source in sources:
+            if not source.enabled:
+                continue
+            self.scheduler.add_job(
+                self._run, IntervalTrigger(seconds=source.interval, jitter=self.config.jitter,
+                                           timezone="UTC"),
+                args=[source.id], id=job_id(source.id), name=source.name,
+                next_run_time=first_run(source, now, self.config.jitter, self.rng),
+                coalesce=True, max_instances=1, misfire_grace_time=self.config.misfire_grace,
+                replace_existing=True)
+            count += 1
+        return count
+
+    async def _run(self, source_id: int) -> None:
+        result = await self.poller.poll(source_id)
+        log.info("source %s: %s, %d new", result.source, result.status, result.new,
+                 extra={"source": result.source})
+        if result.status == "failed":
+            state = await get_source(self.poller.db, source_id)
+            job = self.scheduler.get_job(job_id(source_id))
+            if state is not None and state.next_check_at is not None and job is not None:
+                job.modify(next_run_time=state.next_check_at)
+
+    def start(self, *, paused: bool = False) -> None:
+        """Start; must be called inside the running event loop."""
+        self.scheduler.start(paused=paused)
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)

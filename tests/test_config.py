@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bot.config import (
+    DEFAULTS_PATH,
+    ConfigError,
+    FetchConfig,
+    SchedulerConfig,
+    load_settings,
+    parse_duration,
+)
+
+from conftest import ROOT
+
+EXAMPLE = ROOT / "config.example.toml"
+TOKEN = "123456789:AAF-abcdefghijklmnopqrstuvwxyz012345"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_is_the_embedded_default_and_loads():
+    assert DEFAULTS_PATH.read_bytes() == EXAMPLE.read_bytes()
+    settings = load_settings(EXAMPLE, env={})
+    names = [s.name for s in settings.sources]
+    assert "seeds" in names
+    seeds = next(s for s in settings.sources if s.name == "seeds")
+    assert seeds.kind == "files" and seeds.path == ROOT / "seeds"
+    feeds = [s for s in settings.sources if s.kind == "feed"]
+    assert len(feeds) >= 8
+    assert all(s.url.startswith(("http://", "https://")) for s in feeds)
+    assert settings.telegram.token is None
+
+
+def test_every_config_key_is_documented_in_the_example():
+    text = EXAMPLE.read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    for table, cls in (("fetch", FetchConfig), ("scheduler", SchedulerConfig)):
+        for f in dataclasses.fields(cls):
+            assert f.name in data[table], f"{table}.{f.name} missing from config.example.toml"
+    for key in ("path",):
+        assert key in data["database"]
+    for key in ("token", "api_server", "admins"):
+        assert key in data["telegram"]
+    for key in ("name", "kind", "path", "interval", "enabled"):
+        assert key in data["sources"][0]
+    assert "url" in data["sources"][1]
+    # Each key carries a comment on the lines above it.
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if "=" in line and not line.startswith(("#", "[")) and not line.startswith(
+                ("name", "kind", "url", "path", "interval", "enabled")):
+            assert lines[i - 1].startswith("#"), f"undocumented key: {line}"
+
+
+def test_embedded_defaults_without_a_file(monkeypatch):
+    monkeypatch.delenv("PRESSBOT_CONFIG", raising=False)
+    settings = load_settings(None, env={})
+    assert settings.origin == "<embedded defaults>"
+    assert settings.database == Path("pressbot.db")
+
+
+def test_all_problems_are_reported_at_once_naming_keys(tmp_path):
+    path = write(tmp_path, """
+[fetch]
+timeout = "soon"
+max_redirects = 9
+colour = "blue"
+
+[scheduler]
+max_backoff = "12h"
+
+[[sources]]
+name = "ftp feed"
+url = "ftp://example.ru/feed.xml"
+
+[[sources]]
+name = "local file"
+url = "file:///etc/passwd"
+
+[[sources]]
+kind = "files"
+
+[[sources]]
+name = "ok"
+url = "https://example.ru/rss"
+interval = "10s"
+""")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    problems = info.value.problems
+    joined = "\n".join(problems)
+    assert "fetch.timeout: must be a number" in joined
+    assert "fetch.max_redirects: must be at most 5" in joined
+    assert "fetch.colour: unknown key" in joined
+    assert "scheduler.max_backoff: must be at most 6h" in joined
+    assert "sources[0].url: only http and https URLs are accepted, got ftp" in joined
+    assert "sources[1].url: only http and https URLs are accepted, got file" in joined
+    assert "sources[2].name: is required" in joined
+    assert "sources[2].path: is required" in joined
+    assert "sources[3].interval: must be at least 60 seconds" in joined
+    assert len(problems) == 9
+
+
+def test_toml_syntax_error_is_one_clear_problem(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, "[fetch\ntimeout = 3"), env={})
+    assert info.value.problems[0].startswith("TOML syntax:")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_settings(tmp_path / "nope.toml", env={})
+    assert "cannot read file" in info.value.problems[0]
+
+
+def test_token_from_environment_and_never_in_repr(tmp_path):
+    path = write(tmp_path, '[telegram]\ntoken = ""\napi_server = "http://127.0.0.1:8081"\n')
+    settings = load_settings(path, env={"PRESSBOT_TOKEN": TOKEN})
+    assert settings.telegram.token == TOKEN
+    assert settings.telegram.api_server == "http://127.0.0.1:8081"
+    assert TOKEN not in repr(settings)
+    assert TOKEN.split(":")[1] not in str(settings)
+
+
+def test_bad_token_is_rejected_without_echoing_it(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, '[telegram]\ntoken = "secret-but-wrong"\n'), env={})
+    assert "telegram.token" in str(info.value)
+    assert "secret-but-wrong" not in str(info.value)
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path):
+    path = write(tmp_path, '[database]\npath = "data/p.db"\n[[sources]]\nname = "docs"\n'
+                           'kind = "files"\npath = "in"\n')
+    settings = load_settings(path, env={})
+    assert settings.database == tmp_path / "data" / "p.db"
+    assert settings.sources[0].path == tmp_path / "in"
+    assert load_settings(path, env={"PRESSBOT_DB": "/tmp/x.db"}).database == Path("/tmp/x.db")
+
+
+@pytest.mark.parametrize("value,seconds", [(900, 900), ("15m", 900), ("1h", 3600), ("90s", 90),
+                                           ("1.5h", 5400), ("0", None), (True, None),
+                                           ("soon", None), (-5, None)])
+def test_durations(value, seconds):
+    assert parse_duration(value) == seconds

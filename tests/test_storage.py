@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.models import Article
+from bot.pipeline import content_hash
+from bot.storage.articles import count_articles, insert_article
+from bot.storage.db import Database, DatabaseError
+from bot.storage.migrations import MIGRATIONS
+
+
+def article(text: str, url: str | None = None, title: str = "Заголовок") -> Article:
+    return Article(title=title, text=text, url=url, guid=None,
+                   published=datetime(2025, 1, 1, tzinfo=UTC), origin="test",
+                   content_hash=content_hash(title, text))
+
+
+async def test_pragmas_and_migrations_recorded(tmp_path):
+    path = tmp_path / "p.db"
+    async with await Database.open(path) as db:
+        assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"
+        assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
+        assert (await db.fetchone("PRAGMA busy_timeout"))[0] >= 5000
+        rows = await db.fetchall("SELECT version, name FROM schema_migrations ORDER BY version")
+        assert [r["version"] for r in rows] == [m[0] for m in MIGRATIONS]
+    # Opening again applies nothing twice.
+    async with await Database.open(path) as db:
+        assert await db.migrate() == []
+        assert await db.schema_version() == MIGRATIONS[-1][0]
+
+
+async def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):
+    broken = [*MIGRATIONS, (99, "broken", ("CREATE TABLE half (x INTEGER)", "NOT SQL AT ALL"))]
+    monkeypatch.setattr("bot.storage.db.MIGRATIONS", broken)
+    with pytest.raises(DatabaseError):
+        await Database.open(tmp_path / "p.db")
+    conn = sqlite3.connect(tmp_path / "p.db")
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'half'").fetchone() is None
+    assert conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0] == \
+        MIGRATIONS[-1][0]
+    conn.close()
+
+
+async def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "p.db"
+    async with await Database.open(path):
+        pass
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', '2030-01-01')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(DatabaseError, match="newer than this pressbot"):
+        await Database.open(path)
+
+
+async def test_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(DatabaseError, match=r"junk\.db"):
+        await Database.open(path)
+
+
+async def test_articles_unique_by_url_and_by_content_hash(db):
+    body = "Губернатор Томской области Владимир Мазур предложил развивать химию. " * 5
+    first, new = await insert_article(db, article(body, "https://a.ru/1"))
+    assert new and first.id is not None
+    # Same URL, other text: the same article.
+    same_url, new = await insert_article(db, article("Другой текст. " * 30, "https://a.ru/1"))
+    assert not new and same_url.id == first.id
+    # Same text (spacing and case aside) under another URL: an exact duplicate.
+    again, new = await insert_article(db, article(body.upper().replace(" ", "  "),
+                                                  "https://b.ru/2"))
+    assert not new and again.id == first.id
+    assert await count_articles(db) == 1
+
+
+async def test_short_texts_are_told_apart_by_title(db):
+    _, a = await insert_article(db, article("Подробнее на сайте.", title="Первая новость"))
+    _, b = await insert_article(db, article("Подробнее на сайте.", title="Вторая новость"))
+    assert a and b
+
+
+async def test_sandbox_changes_nothing(tmp_path):
+    path = tmp_path / "p.db"
+    async with await Database.open(path) as db:
+        await insert_article(db, article("Первый текст о химии в Томской области. " * 10))
+    async with await Database.open(path, sandbox=True) as db:
+        await insert_article(db, article("Второй текст об экспорте в Узбекистан. " * 10))
+        assert await count_articles(db) == 2
+    async with await Database.open(path) as db:
+        assert await count_articles(db) == 1
+
+
+async def test_write_rolls_back_on_error(db):
+    with pytest.raises(RuntimeError):
+        async with db.write() as conn:
+            await conn.execute(
+                "INSERT INTO sources (name, kind, location, interval, created_at)"
+                " VALUES ('x', 'feed', 'http://a', 60, '2025-01-01')")
+            raise RuntimeError("boom")
+    assert await db.fetchone("SELECT * FROM sources") is None
