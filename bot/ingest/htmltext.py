@@ -34,4 +34,4 @@ def html_to_text(markup: str) -> str:
         el.tail = "\n\n" + (el.tail or "")
     for el in root.iter("td", "th"):
         el.tail = " " + (el.tail or "")
-    return root.text_content()
+    return root.text_content().strip()

@@ -180,11 +180,12 @@ def parse_feed(body: bytes, *, origin: str, charset: str | None = None,
     entries = []
     for e in parsed.entries:
         content, is_html = _entry_text(e)
-        published = _from_struct(e.get("published_parsed")) or _from_struct(
-            e.get("updated_parsed"))
-        if published is None and (e.get("published") or e.get("updated")):
-            warnings.append(f"invalid date {(e.get('published') or e.get('updated'))[:40]!r}"
-                            " ignored")
+        # dict.get: feedparser's own get() maps updated<->published with a DeprecationWarning.
+        published = _from_struct(dict.get(e, "published_parsed")) or _from_struct(
+            dict.get(e, "updated_parsed"))
+        raw_date = dict.get(e, "published") or dict.get(e, "updated")
+        if published is None and raw_date:
+            warnings.append(f"invalid date {raw_date[:40]!r} ignored")
         title = e.get("title") or ""
         if "html" in (e.get("title_detail") or {}).get("type", ""):
             title = html_to_text(title)
@@ -192,5 +193,8 @@ def parse_feed(body: bytes, *, origin: str, charset: str | None = None,
             title=title, text=content, url=canonical_url(e.get("link"), base_url),
             guid=e.get("id") or None, published=_sane_date(published, now), origin=origin,
             text_is_html=is_html))
-    return ParsedFeed(title=parsed.feed.get("title", ""), entries=_finish(entries, warnings),
-                      warnings=warnings, kind=parsed.get("version") or "")
+    usable = _finish(entries, warnings)
+    if problem is not None and not usable:
+        raise FeedError(f"malformed feed: {str(problem).splitlines()[0]}")
+    return ParsedFeed(title=parsed.feed.get("title", ""), entries=usable, warnings=warnings,
+                      kind=parsed.get("version") or "")
