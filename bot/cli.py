@@ -82,6 +82,13 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         states = await sync_sources(db, settings.sources)
         async with Fetcher(settings.fetch) as fetcher:
             poller = Poller(db, fetcher, settings.fetch, settings.scheduler)
+            # The baseline corpus (files sources: the seeds) is stored before any feed is
+            # polled, so that every feed article is compared against it.
+            for state in states:
+                if state.enabled and state.kind == "files":
+                    result = await poller.poll(state.id)
+                    log.info("source %s: %s, %d new", state.name, result.status, result.new)
+            states = await list_sources(db)
             scheduler = SourceScheduler(poller, settings.scheduler)
             jobs = scheduler.add_sources(states)
             stop = asyncio.Event()
@@ -341,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     level = args.log_level or ("INFO" if args.command == "run" else "WARNING")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+    if level != "DEBUG":  # APScheduler reports every job run at INFO
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:

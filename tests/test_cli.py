@@ -143,7 +143,8 @@ async def test_run_polls_on_schedule_and_stops_on_sigterm(tmp_path, feed_server)
     base = feed_server.url("")
     feed_server.add("/rss", (DATA / "rss20_tomsk.xml").read_text().replace("{base}", base))
     config = write_config(tmp_path, f'[[sources]]\nname = "rss"\nurl = "{base}/rss"\n'
-                                    'interval = 60\n')
+                                    'interval = 60\n[[sources]]\nname = "seeds"\n'
+                                    f'kind = "files"\npath = "{SEEDS}"\n')
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "--config", str(config), "run",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT,
@@ -161,5 +162,8 @@ async def test_run_polls_on_schedule_and_stops_on_sigterm(tmp_path, feed_server)
     assert proc.returncode == 0, err.decode()
     assert "polling 1 sources" in out.decode() and "pressbot stopped." in out.decode()
     conn = sqlite3.connect(tmp_path / "p.db")
-    assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 3
+    origins = [r[0] for r in conn.execute("SELECT origin FROM articles ORDER BY id")]
     conn.close()
+    # The seeds (baseline corpus) are stored first, then the feed.
+    assert len(origins) == 8
+    assert all(o.startswith(str(SEEDS)) for o in origins[:5])

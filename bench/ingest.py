@@ -1,0 +1,108 @@
+"""Ingest throughput: the 925 ria.ru articles served as one RSS feed (and their pages, for any
+entry that looks like a teaser) on 127.0.0.1, polled once through fetch + parse + clean + store
+into a fresh SQLite file. Prints articles/s and peak memory. Target: >= 300 articles/s, one core.
+
+    python bench/ingest.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiohttp import web
+
+from bench._data import load_ria, print_table
+from bot.config import FetchConfig, SchedulerConfig, SourceConfig
+from bot.ingest.fetch import Fetcher
+from bot.ingest.poller import Poller
+from bot.storage.articles import count_articles
+from bot.storage.db import Database
+from bot.storage.sources import sync_sources
+
+
+def build_feed(articles, base: str) -> bytes:
+    items = []
+    for a in articles:
+        paragraphs = "".join(f"<p>{html.escape(p.strip())}</p>" for p in a.content.split("  ")
+                             if p.strip())
+        try:
+            when = datetime.fromisoformat(a.published).replace(tzinfo=UTC)
+            pub = f"<pubDate>{format_datetime(when)}</pubDate>"
+        except ValueError:
+            pub = ""
+        items.append(f"<item><title>{html.escape(a.title)}</title><link>{base}/a/{a.id}?utm_"
+                     f"source=rss</link><guid>{a.id}</guid>{pub}<description><![CDATA["
+                     f"{paragraphs}]]></description></item>")
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>РИА'
+            f"</title><link>{base}/</link><description>bench</description>{''.join(items)}"
+            f"</channel></rss>").encode()
+
+
+async def run_once(articles) -> tuple[float, int]:
+    pages = {a.id: f"<html><body><article><h1>{html.escape(a.title)}</h1><p>"
+                   f"{html.escape(a.content)}</p></article></body></html>" for a in articles}
+    app = web.Application()
+    feed: dict[str, bytes] = {}
+
+    async def serve_feed(request: web.Request) -> web.Response:
+        return web.Response(body=feed["rss"], content_type="application/rss+xml")
+
+    async def serve_page(request: web.Request) -> web.Response:
+        return web.Response(text=pages[request.match_info["id"]], content_type="text/html")
+
+    app.router.add_get("/rss", serve_feed)
+    app.router.add_get("/a/{id}", serve_page)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    feed["rss"] = build_feed(articles, base)
+    fetch = FetchConfig(max_body_bytes=100_000_000, per_host=8)
+    with tempfile.TemporaryDirectory() as tmp:
+        async with await Database.open(Path(tmp) / "bench.db") as db:
+            (state,) = await sync_sources(db, (SourceConfig("ria", "feed", url=f"{base}/rss"),))
+            async with Fetcher(fetch) as fetcher:
+                poller = Poller(db, fetcher, fetch, SchedulerConfig(jitter=0))
+                start = time.perf_counter()
+                result = await poller.poll(state.id)
+                elapsed = time.perf_counter() - start
+            stored = await count_articles(db)
+    await runner.cleanup()
+    if result.status != "ok":
+        sys.exit(f"bench: poll failed: {result.error}")
+    return elapsed, stored
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    articles = load_ria()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rows = []
+    for i in range(args.repeat):
+        elapsed, stored = asyncio.run(run_once(articles))
+        rows.append((f"run {i + 1}", len(articles), stored, f"{elapsed:.2f}",
+                     f"{stored / elapsed:.0f}"))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print_table(rows, ("run", "entries", "stored", "seconds", "articles/s"))
+    best = max(float(r[4]) for r in rows)
+    print(f"\nbest {best:.0f} articles/s (target >= 300); peak RSS {peak / 1024:.0f} MiB "
+          f"(process, {rss_before / 1024:.0f} MiB before the runs, corpus loaded)")
+
+
+if __name__ == "__main__":
+    main()
