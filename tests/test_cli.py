@@ -160,7 +160,7 @@ async def test_run_polls_on_schedule_and_stops_on_sigterm(tmp_path, feed_server)
         proc.send_signal(signal.SIGTERM)
         out, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 0, err.decode()
-    assert "polling 1 sources" in out.decode() and "pressbot stopped." in out.decode()
+    assert "polling 2 sources" in out.decode() and "pressbot stopped." in out.decode()
     conn = sqlite3.connect(tmp_path / "p.db")
     origins = [r[0] for r in conn.execute("SELECT origin FROM articles ORDER BY id")]
     conn.close()
