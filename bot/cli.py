@@ -19,7 +19,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.ingest.fetch import Fetcher
 from bot.ingest.files import FileReadError, list_documents, read_document
 from bot.ingest.poller import Poller
-from bot.models import Article, Entry, PollResult, SourceState
+from bot.models import Entry, PollResult, SourceState
 from bot.pipeline import Processed, process
 from bot.storage.articles import count_articles, latest_articles
 from bot.storage.db import Database, DatabaseError
@@ -30,7 +30,7 @@ log = logging.getLogger("pressbot")
 # The fields of `pressbot analyze --json`, in order. A contract: add, never rename.
 ANALYZE_FIELDS = ("source", "title", "published", "url", "text_chars", "text", "duplicate_of",
                   "story", "topics", "places", "people", "organizations", "summary",
-                  "key_figures")
+                  "key_figures", "similarity")
 
 
 class UsageError(Exception):
@@ -167,20 +167,14 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             for w in warnings:
                 print(f"pressbot: {path}: {w}", file=sys.stderr)
             for r in results:
-                mark = "new" if r.status == "new" else "duplicate"
-                new += r.status == "new"
-                dup += r.status != "new"
-                print(f"{mark:9} #{r.article.id}  {r.article.title[:90]}")
+                new += r.status != "duplicate"
+                dup += r.status == "duplicate"
+                extra = f"  (of {r.duplicate_of})" if r.status == "reprint" else ""
+                print(f"{r.status:9} #{r.article.id} story {r.story_id}  "
+                      f"{r.article.title[:80]}{extra}")
         total = await count_articles(db)
     print(f"{new} new, {dup} already stored; {total} articles in {settings.database}")
     return status
-
-
-def source_label(article: Article) -> str:
-    """How an article is named in `analyze` output: its URL, or the file (and entry id)."""
-    if article.url:
-        return article.url
-    return f"{article.origin}#{article.guid}" if article.guid else article.origin
 
 
 @dataclass(frozen=True)
@@ -198,14 +192,15 @@ def analyze_record(item: AnalyzeInput, result: Processed) -> dict[str, Any]:
         "url": article.url,
         "text_chars": len(article.text),
         "text": article.text,
-        "duplicate_of": source_label(result.duplicate_of) if result.duplicate_of else None,
-        "story": None,
+        "duplicate_of": result.duplicate_of,
+        "story": result.story_id,
         "topics": [],
         "places": [],
         "people": [],
         "organizations": [],
         "summary": None,
         "key_figures": [],
+        "similarity": result.similarity,
     }
     assert tuple(record) == ANALYZE_FIELDS
     return record
@@ -254,7 +249,8 @@ def print_analysis(record: dict[str, Any], out: TextIO) -> None:
         out.write(f"url:       {record['url']}\n")
     out.write(f"text:      {record['text_chars']} characters\n")
     if record["duplicate_of"]:
-        out.write(f"duplicate of: {record['duplicate_of']}\n")
+        out.write(f"reprint of: {record['duplicate_of']} (similarity {record['similarity']})\n")
+    out.write(f"story:     {record['story']}\n")
     first = record["text"].split("\n", 1)[0]
     out.write(f"begins:    {first[:200]}\n\n")
 
@@ -282,7 +278,7 @@ async def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
         articles = await latest_articles(db, args.limit)
         total = await count_articles(db)
     rows = [(a.id, _fmt_time(a.published or a.fetched_at), len(a.text), a.title[:80],
-             source_label(a)[:60]) for a in articles]
+             a.label[:60]) for a in articles]
     print_table(rows, ("id", "published", "chars", "title", "source"), sys.stdout)
     print(f"\n{len(articles)} of {total} articles")
     return 0

@@ -33,6 +33,15 @@ class Article:
     id: int | None = None
     source_id: int | None = None
     fetched_at: datetime | None = None
+    story_id: int | None = None
+    reprint_of: int | None = None
+
+    @property
+    def label(self) -> str:
+        """How the article is named to people: its URL, or its file (and entry id)."""
+        if self.url:
+            return self.url
+        return f"{self.origin}#{self.guid}" if self.guid else self.origin
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,30 @@
 """The way an entry becomes a stored article.
 
-    entry -> prepare (pure: plain text, clean, title, content hash) -> store (exact duplicate?)
+    entry -> prepare (pure: plain text, clean, title, content hash)
+          -> features (pure: fingerprint, LSH keys, story terms)
+          -> store: exact duplicate? -> reprint? -> same story? -> new story (one transaction)
 
-Later stages hook in after ``store``, in this order: reprint check against the archive, story
-grouping, understanding (topics, places, people, summary, figures), subscriber matching. Each is a
-function over plain data; ``Processed`` carries their results to the callers (poller, ingest,
-analyze) and the fields stay None until the stage exists.
+Understanding (topics, places, people, summary, figures) and subscriber matching hook in after
+the story step. ``Processed`` carries the results to the callers (poller, ingest, analyze).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.dedup.fingerprint import Fingerprint, fingerprint
+from bot.dedup.minhash import BANDS, window_keys
+from bot.dedup.reprints import compare
+from bot.dedup.stories import STORY_WINDOW, best_story, host_of, story_terms
 from bot.ingest.clean import clean_text, clean_title
 from bot.ingest.htmltext import html_to_text
 from bot.models import Article, Entry
-from bot.storage.articles import insert_article
-from bot.storage.db import Database
+from bot.storage import dedup as dedup_store
+from bot.storage.articles import find_existing, insert_row
+from bot.storage.db import Database, utcnow
 
 SHORT_TEXT = 200  # below this many characters the hash also covers the title
 
@@ -53,13 +58,91 @@ class Processed:
     """One entry after the pipeline."""
 
     article: Article  # as stored (the existing one for an exact duplicate)
-    status: str  # "new" | "duplicate"
-    duplicate_of: Article | None = None  # the stored article an exact duplicate repeats
+    status: str  # "new" | "reprint" | "duplicate"
+    duplicate_of: str | None = None  # label of the original (URL, or file path#guid)
+    story_id: int | None = None
+    similarity: float | None = None  # to the original (reprint) or to the story (new)
+
+
+MAX_QUERY_WINDOWS = 16  # windows of a new article looked up in the index
+INDEX_WINDOWS = 4  # windows of an article put in the index: its lede area
+
+
+@dataclass(frozen=True)
+class Features:
+    """What the pure stages compute for one article before the database is touched."""
+
+    fingerprint: Fingerprint
+    query_keys: list[int]
+    index_keys: list[int]
+    story_terms: list[str]
+    host: str
+
+
+def features(article: Article) -> Features:
+    fp = fingerprint(article.title, article.text)
+    keys = window_keys(fp.windows[:MAX_QUERY_WINDOWS])
+    return Features(fp, keys, keys[:INDEX_WINDOWS * BANDS], story_terms(article.title,
+                    article.text), host_of(article.url, article.origin))
+
+
+def _time(article: Article) -> datetime:
+    return article.published or article.fetched_at or utcnow()
+
+
+async def _place(db: Database, article: Article, f: Features) -> Processed:
+    """Reprint? attach to the original's story. Same story? attach. Else a new story.
+
+    Runs inside the write transaction that stored ``article``.
+    """
+    conn = db.conn
+    assert article.id is not None
+    at = _time(article)
+    ids = await dedup_store.lsh_candidates(conn, f.query_keys, exclude=article.id)
+    best = None
+    for cand in await dedup_store.load_fingerprints(conn, ids, host_of):
+        comparison = compare(f.fingerprint, cand.fingerprint)
+        if comparison.is_reprint and (best is None or comparison.similarity > best[1].similarity):
+            best = (cand, comparison)
+    await dedup_store.save_fingerprint(conn, article.id, f.fingerprint, f.index_keys,
+                                       f.story_terms)
+    await dedup_store.add_document_frequencies(conn, set(f.story_terms))
+    if best is not None:
+        cand, comparison = best
+        root = cand.reprint_of or cand.article_id
+        story_id = cand.story_id or await dedup_store.story_of(conn, root)
+        if story_id is None:
+            story_id = await dedup_store.create_story(conn, root, article.title, at)
+            await dedup_store.attach(conn, root, story_id, None, None)
+        roots = await dedup_store.load_fingerprints(conn, [root], host_of)
+        root_at = roots[0].at if roots and roots[0].at else at
+        if at < root_at:  # the reprint came first: this article is the original
+            await dedup_store.attach(conn, article.id, story_id, None, None)
+            await dedup_store.make_original(conn, article.id, root, story_id, article.title, at)
+            return Processed(article, "new", None, story_id, comparison.similarity)
+        await dedup_store.attach(conn, article.id, story_id, root, comparison.similarity)
+        label = roots[0].label if roots else cand.label
+        return Processed(article, "reprint", label, story_id, comparison.similarity)
+    documents, df = await dedup_store.document_frequencies(conn, f.story_terms)
+    candidates = await dedup_store.story_candidates(conn, at - STORY_WINDOW, at + STORY_WINDOW,
+                                                    article.id, host_of)
+    match = best_story(f.story_terms, f.host, candidates, documents, df)
+    if match is not None:
+        await dedup_store.attach(conn, article.id, match.story_id, None, match.score)
+        return Processed(article, "new", None, match.story_id, match.score)
+    story_id = await dedup_store.create_story(conn, article.id, article.title, at)
+    await dedup_store.attach(conn, article.id, story_id, None, None)
+    return Processed(article, "new", None, story_id, None)
 
 
 async def process(db: Database, entries: list[Entry], *, source_id: int | None = None,
                   fetched_at: datetime | None = None) -> tuple[list[Processed], list[str]]:
-    """Run entries through the pipeline in order; return results and per-entry warnings."""
+    """Run entries through the pipeline in order; return results and per-entry warnings.
+
+    entry -> exact duplicate? (skip) -> reprint? (attach to the original's story, never
+    delivered again) -> same story? (attach) -> new story. Later stages (understanding,
+    delivery decisions) hook in after this.
+    """
     results: list[Processed] = []
     warnings: list[str] = []
     for entry in entries:
@@ -68,12 +151,14 @@ async def process(db: Database, entries: list[Entry], *, source_id: int | None =
             warnings.append(f"{entry.url or entry.guid or entry.origin}: no text left after "
                             "cleaning; skipped")
             continue
-        if fetched_at is not None:
-            article = Article(**{**article.__dict__, "fetched_at": fetched_at})
-        stored, inserted = await insert_article(db, article)
-        if not inserted:
-            results.append(Processed(article=stored, status="duplicate", duplicate_of=stored))
-            continue
-        # Next stages (later issues): reprint check, story, understanding, delivery decision.
-        results.append(Processed(article=stored, status="new"))
+        article = replace(article, fetched_at=fetched_at or utcnow())
+        f = features(article)  # pure and CPU-bound: before the write lock
+        async with db.write():
+            existing = await find_existing(db, article)
+            if existing is not None:
+                results.append(Processed(existing, "duplicate", existing.label,
+                                         existing.story_id))
+                continue
+            stored = await insert_row(db.conn, article)
+            results.append(await _place(db, stored, f))
     return results, warnings

@@ -112,7 +112,8 @@ async def test_analyze_without_db_compares_inputs_in_order(tmp_path):
     code, out, _ = await pressbot("analyze", "--json", str(seed), str(seed))
     a, b = (json.loads(line) for line in out.splitlines())
     assert code == 0 and a["duplicate_of"] is None and b["duplicate_of"] == str(seed)
-    assert a["story"] is None and a["topics"] == [] and a["summary"] is None
+    assert a["story"] == b["story"] is not None
+    assert a["topics"] == [] and a["summary"] is None  # filled by the understanding issue
 
 
 async def test_bad_inputs_are_one_line_errors(tmp_path):

@@ -106,7 +106,7 @@ class Poller:
         entries = await self._with_full_text(fresh, feed.warnings)
         results, warnings = await process(self.db, entries, source_id=source.id)
         await self._succeeded(source, etag, last_modified)
-        new = sum(r.status == "new" for r in results)
+        new = sum(r.status != "duplicate" for r in results)
         return PollResult(source=source.name, status="ok", new=new,
                           known=len(feed.entries) - new, warnings=feed.warnings + warnings)
 
@@ -144,7 +144,7 @@ class Poller:
             except FileReadError as exc:
                 warnings.append(str(exc))
         results, more = await process(self.db, entries, source_id=source.id)
-        new = sum(r.status == "new" for r in results)
+        new = sum(r.status != "duplicate" for r in results)
         if warnings:  # an unreadable file fails the source; what could be read is kept
             more_note = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
             failed = await self._failed(source, warnings[0] + more_note)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import aiosqlite
+
 from bot.models import Article
 from bot.storage.db import Database, from_db_time, to_db_time, utcnow
 
@@ -13,7 +15,8 @@ def _row_to_article(row) -> Article:
         id=row["id"], source_id=row["source_id"], url=row["url"], guid=row["guid"],
         origin=row["origin"], title=row["title"], text=row["text"],
         published=from_db_time(row["published_at"]), fetched_at=from_db_time(row["fetched_at"]),
-        content_hash=row["content_hash"])
+        content_hash=row["content_hash"], story_id=row["story_id"],
+        reprint_of=row["reprint_of"])
 
 
 async def find_existing(db: Database, article: Article) -> Article | None:
@@ -25,20 +28,25 @@ async def find_existing(db: Database, article: Article) -> Article | None:
     return _row_to_article(row) if row else None
 
 
+async def insert_row(conn: aiosqlite.Connection, article: Article) -> Article:
+    """Insert inside an open write transaction; the caller has ruled out duplicates."""
+    fetched = article.fetched_at or utcnow()
+    cur = await conn.execute(
+        "INSERT INTO articles (source_id, url, guid, origin, title, text, published_at,"
+        " fetched_at, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (article.source_id, article.url, article.guid, article.origin, article.title,
+         article.text, to_db_time(article.published), to_db_time(fetched),
+         article.content_hash))
+    return replace(article, id=cur.lastrowid, fetched_at=fetched)
+
+
 async def insert_article(db: Database, article: Article) -> tuple[Article, bool]:
     """Store ``article`` unless it is an exact duplicate; return (stored row, inserted?)."""
     async with db.write() as conn:
         existing = await find_existing(db, article)
         if existing is not None:
             return existing, False
-        fetched = article.fetched_at or utcnow()
-        cur = await conn.execute(
-            "INSERT INTO articles (source_id, url, guid, origin, title, text, published_at,"
-            " fetched_at, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (article.source_id, article.url, article.guid, article.origin, article.title,
-             article.text, to_db_time(article.published), to_db_time(fetched),
-             article.content_hash))
-        return replace(article, id=cur.lastrowid, fetched_at=fetched), True
+        return await insert_row(conn, article), True
 
 
 async def known_urls(db: Database, urls: list[str]) -> set[str]:

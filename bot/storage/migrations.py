@@ -41,4 +41,44 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         "CREATE INDEX articles_published ON articles (published_at)",
         "CREATE INDEX articles_source_guid ON articles (source_id, guid)",
     )),
+    (2, "reprints and stories", (
+        """CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,
+            first_article_id INTEGER NOT NULL REFERENCES articles(id),
+            title TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "ALTER TABLE articles ADD COLUMN story_id INTEGER REFERENCES stories(id)",
+        "ALTER TABLE articles ADD COLUMN reprint_of INTEGER REFERENCES articles(id)",
+        "ALTER TABLE articles ADD COLUMN similarity REAL",
+        "CREATE INDEX articles_story ON articles (story_id)",
+        "CREATE INDEX articles_reprint_of ON articles (reprint_of)",
+        "CREATE INDEX articles_time ON articles (COALESCE(published_at, fetched_at))",
+        # Shingle sets (sorted uint32 arrays) for verifying candidates, and the lemmas of
+        # title and lead for story similarity.
+        """CREATE TABLE article_fingerprints (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            words INTEGER NOT NULL,
+            shingles BLOB NOT NULL,
+            lede BLOB NOT NULL,
+            title BLOB NOT NULL,
+            story_terms TEXT NOT NULL
+        )""",
+        # The LSH band index: one row per band of each indexed window.
+        """CREATE TABLE lsh_bands (
+            key INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,
+            PRIMARY KEY (key, article_id)
+        ) WITHOUT ROWID""",
+        # Document frequencies of story-term lemmas, for rarity weights.
+        """CREATE TABLE lemma_df (
+            lemma TEXT PRIMARY KEY,
+            df INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE corpus_stats (
+            key TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        )""",
+    )),
 ]

@@ -1,0 +1,1 @@
+"""Reprints and stories: recognising the same press release and the same event."""

@@ -1,0 +1,70 @@
+"""What reprint detection knows of an article: its shingles, its lede, and its windows.
+
+Shingles never cross a paragraph boundary, so dropping, adding or reordering paragraphs (what
+outlets do to a release) leaves every other shingle intact. Windows are runs of ``WINDOW``
+shingles that restart at each paragraph: an excerpt, a reordered reprint or one with a lead-in
+line shares whole windows with its original, which is what the LSH index looks for. Pure code.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+
+from bot.text.normalize import content_lemmas
+from bot.text.shingles import shingle_sequence, shingles
+
+K = 3  # words per shingle
+WINDOW = 24  # shingles per window
+MIN_PARAGRAPH = 6  # shingles: shorter paragraphs (lead-in lines, captions) make no window
+LEDE_MIN = 8  # shingles: the lede is the first paragraph at least this long
+SHORT_WORDS = 50  # texts with fewer content words are judged with their title
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    words: int  # content lemmas in the text
+    shingles: frozenset[int]
+    lede: frozenset[int]
+    title: frozenset[int]
+    windows: tuple[frozenset[int], ...]
+
+    @property
+    def short(self) -> bool:
+        return self.words < SHORT_WORDS
+
+
+def fingerprint(title: str, text: str) -> Fingerprint:
+    paragraphs = [content_lemmas(p) for p in text.split("\n\n")]
+    per_paragraph = [shingle_sequence(p, K) for p in paragraphs if p]
+    all_shingles = frozenset(s for p in per_paragraph for s in p)
+    lede = next((frozenset(p) for p in per_paragraph if len(p) >= LEDE_MIN), all_shingles)
+    title_shingles = frozenset(shingles(content_lemmas(title), 2))
+    windows: list[frozenset[int]] = []
+    for p in per_paragraph:
+        if len(p) < MIN_PARAGRAPH:
+            continue
+        chunks = [p[i:i + WINDOW] for i in range(0, len(p), WINDOW)]
+        if len(chunks) > 1 and len(chunks[-1]) < WINDOW // 2:
+            tail = chunks.pop()
+            chunks[-1] = chunks[-1] + tail
+        windows.extend(frozenset(c) for c in chunks)
+    words = sum(len(p) for p in paragraphs)
+    if not windows and (all_shingles or title_shingles):
+        windows = [all_shingles]
+    fp = Fingerprint(words=words, shingles=all_shingles, lede=lede, title=title_shingles,
+                     windows=tuple(windows))
+    if fp.short and windows:  # a short text is found by its title too
+        fp = Fingerprint(words, all_shingles, lede, title_shingles,
+                         (windows[0] | title_shingles, *windows[1:]))
+    return fp
+
+
+def pack(values: frozenset[int]) -> bytes:
+    return array("I", sorted(values)).tobytes()
+
+
+def unpack(blob: bytes) -> frozenset[int]:
+    a = array("I")
+    a.frombytes(blob)
+    return frozenset(a)

@@ -1,0 +1,71 @@
+"""Same story, other words: TF-IDF cosine over the lemmas of title and lead.
+
+Two reports of one event share their rare words (names, places, figures) in the title and the
+first lines. The title counts twice. Articles of the same host are never joined by similarity
+alone (a site's two different reports share its vocabulary); reprints join through the reprint
+check instead. Threshold chosen on the tgcontest training and exam pairs (bench/eval_dedup.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import PurePath
+
+from bot.ingest.urls import host_of as url_host
+from bot.text.normalize import content_lemmas
+
+STORY_WINDOW = timedelta(hours=72)
+LEAD_CHARS = 800
+STORY_THRESHOLD = 0.31
+
+
+def story_terms(title: str, text: str) -> list[str]:
+    return content_lemmas(title) * 2 + content_lemmas(text[:LEAD_CHARS])
+
+
+def host_of(url: str | None, origin: str) -> str:
+    """The outlet an article came from: its URL's host, else the folder of its file."""
+    host = url_host(url)
+    if host:
+        return host
+    return "file:" + str(PurePath(origin.split("#", 1)[0]).parent)
+
+
+def tfidf(terms: list[str], documents: int, df: dict[str, int]) -> dict[str, float]:
+    counts = Counter(terms)
+    vec = {w: (1 + math.log(c)) * math.log((documents + 1) / (df.get(w, 0) + 1))
+           for w, c in counts.items()}
+    norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+    return {w: v / norm for w, v in vec.items()}
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(w, 0.0) for w, v in a.items())
+
+
+@dataclass(frozen=True)
+class StoryMatch:
+    story_id: int
+    article_id: int
+    score: float
+
+
+def best_story(terms: list[str], host: str, candidates, documents: int, df: dict[str, int],
+               threshold: float = STORY_THRESHOLD) -> StoryMatch | None:
+    """The story whose article is most similar, if any reaches the threshold."""
+    if not terms:
+        return None
+    mine = tfidf(terms, documents, df)
+    best: StoryMatch | None = None
+    for c in candidates:
+        if c.host == host:
+            continue
+        score = cosine(mine, tfidf(c.terms, documents, df))
+        if score >= threshold and (best is None or score > best.score):
+            best = StoryMatch(c.story_id, c.article_id, round(score, 3))
+    return best

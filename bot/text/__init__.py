@@ -1,0 +1,1 @@
+"""Russian text: tokens, lemmas, normalisation for comparison, shingles. Pure, no I/O."""

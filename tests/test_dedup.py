@@ -1,0 +1,218 @@
+"""Reprints and stories through the real pipeline and a real SQLite archive."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.dedup.fingerprint import fingerprint
+from bot.dedup.reprints import compare
+from bot.ingest.files import read_document
+from bot.ingest.parse import parse_feed
+from bot.models import Entry
+from bot.pipeline import process
+from bot.storage.dedup import story_sources
+
+from conftest import DATA, SEEDS
+
+T0 = datetime(2025, 10, 22, 9, 0, tzinfo=UTC)
+SEED_FILES = sorted(SEEDS.iterdir())
+
+
+def seed_entry(i: int) -> Entry:
+    return read_document(SEED_FILES[i])[0]
+
+
+def body(i: int) -> str:
+    return SEED_FILES[i].read_text(encoding="utf-8").split("\n", 1)[1]
+
+
+def entry(title: str, text: str, url: str, at: datetime | None = T0) -> Entry:
+    return Entry(title=title, text=text, url=url, published=at, origin=url)
+
+
+async def store_seeds(db):
+    results, _ = await process(db, [seed_entry(i) for i in range(5)])
+    assert [r.status for r in results] == ["new"] * 5
+    return results
+
+
+def paragraphs(i: int) -> list[str]:
+    return [p for p in body(i).split("\n\n") if p.strip()]
+
+
+async def test_seeds_are_five_different_stories(db):
+    results = await store_seeds(db)
+    assert len({r.story_id for r in results}) == 5
+
+
+async def test_crafted_reprint_of_a_seed(db):
+    seeds = await store_seeds(db)
+    paras = paragraphs(4)  # the Belarus visit, with its chrome
+    reprint = "\n\n".join([
+        "МИНСК, 15 июл — Сибирь.Новости.",
+        paras[2], paras[1], paras[3],  # lede kept, order changed, photo credit and title dropped
+        "Подписывайтесь на наш канал в Telegram",
+        "Читайте также: В Томске открыли новый сквер"])
+    # The seed has no date (its time is when it was stored); the reprint has none either.
+    (result,), _ = await process(db, [entry("Томск и Минск: товарооборот вырос на 60%", reprint,
+                                            "https://sibnews.example/belarus", at=None)])
+    assert result.status == "reprint"
+    assert result.duplicate_of == str(SEED_FILES[4])
+    assert result.story_id == seeds[4].story_id
+    assert result.similarity >= 0.8
+
+
+async def test_excerpt_of_the_first_40_percent_is_a_reprint(db):
+    seeds = await store_seeds(db)
+    paras = paragraphs(0)
+    excerpt = "\n\n".join(paras[:3])
+    (result,), _ = await process(db, [entry("Мазур предложил Узбекистану химию", excerpt,
+                                            "https://other.example/uz")])
+    assert result.status == "reprint" and result.story_id == seeds[0].story_id
+
+
+async def test_identical_text_under_two_urls_is_an_exact_duplicate(db):
+    text = "\n\n".join(paragraphs(0))
+    (a,), _ = await process(db, [entry("Заголовок один", text, "https://a.example/1")])
+    (b,), _ = await process(db, [entry("Заголовок два", text, "https://b.example/2")])
+    assert (a.status, b.status) == ("new", "duplicate")
+    assert b.article.id == a.article.id and b.duplicate_of == "https://a.example/1"
+    assert b.story_id == a.story_id
+
+
+async def test_reprint_first_then_its_original(db):
+    paras = paragraphs(0)
+    original = "\n\n".join(paras)
+    reprint = "\n\n".join(["Как сообщает пресс-служба губернатора,", *paras[:4],
+                           "Фото: пресс-служба"])
+    (early,), _ = await process(db, [entry("Перепечатка", reprint, "https://copy.example/1",
+                                           at=T0 + timedelta(hours=3))])
+    (late,), _ = await process(db, [entry("Оригинал", original, "https://tomsk.gov.example/1",
+                                          at=T0)])
+    # The original arrived second but is earlier: it becomes the original, nothing is a new
+    # story, and the earlier-stored reprint now points at it.
+    assert early.status == "new" and late.status == "new"
+    assert late.story_id == early.story_id
+    rows = await story_sources(db.conn, late.story_id)
+    by_id = {r["id"]: r for r in rows}
+    assert by_id[early.article.id]["reprint_of"] == late.article.id
+    assert by_id[late.article.id]["reprint_of"] is None
+    story = await db.fetchone("SELECT first_article_id, title FROM stories WHERE id = ?",
+                              (late.story_id,))
+    assert story["first_article_id"] == late.article.id and story["title"] == "Оригинал"
+    # A third copy is a reprint of the original, not of the copy.
+    (third,), _ = await process(db, [entry("Ещё копия", "\n\n".join(paras[:3]),
+                                           "https://third.example/1", at=T0 + timedelta(hours=5))])
+    assert third.status == "reprint" and third.duplicate_of == "https://tomsk.gov.example/1"
+
+
+@pytest.mark.parametrize("text", ["", "Коротко.", "Мазур", "12 345 678", "Hello world only"])
+async def test_tiny_and_empty_texts(db, text):
+    await store_seeds(db)
+    results, _ = await process(db, [entry("Мазур", text, "https://tiny.example/1")])
+    assert [r.status for r in results] == ["new"]
+    assert results[0].duplicate_of is None
+
+
+async def test_short_texts_are_judged_with_their_titles(db):
+    text = "Губернатор Владимир Мазур провёл совещание с руководителями предприятий."
+    (a,), _ = await process(db, [entry("Мазур обсудил с бизнесом химический кластер", text,
+                                       "https://a.example/1")])
+    (b,), _ = await process(db, [entry("В Томске прошёл турнир по хоккею", text,
+                                       "https://b.example/1")])
+    (c,), _ = await process(db, [entry("Мазур обсудил с бизнесом химический кластер", text + " ",
+                                       "https://c.example/1")])
+    assert a.status == "new" and b.status == "new"  # same short text, other title: not a reprint
+    assert c.status in ("duplicate", "reprint") and c.story_id == a.story_id
+
+
+SAME_EVENT = """Глава Томской области Владимир Мазур выступил на II Совете регионов России и \
+Узбекистана в Подмосковье и предложил узбекским партнёрам вместе развивать химическую отрасль.
+
+По словам губернатора, в регионе работают около 40 химических компаний, а Томск готовит \
+стратегию развития химической промышленности страны до 2035 года. Узбекистанские компании, \
+считает Мазур, могут стать партнёрами будущего кластера малотоннажной химии."""
+
+
+SECOND_REPORT = """Губернатор Томской области Владимир Мазур на II Совете регионов России и \
+Узбекистана предложил узбекскому бизнесу развивать химическую промышленность вместе с регионом.
+
+Мазур напомнил, что в Томской области работает порядка 40 химических компаний, а Томску \
+поручена разработка Стратегии развития химической отрасли России до 2035 года. Узбекистан, \
+по его словам, один из основных торгово-экономических партнеров региона."""
+
+
+async def store_archive(db):
+    """The seeds and the Tomsk test feeds: word rarity needs more than five documents."""
+    seeds = await store_seeds(db)
+    for name in ("rss20_tomsk.xml", "atom10_tomsk.xml", "rss10_tomsk.rdf", "rss091_tomsk.xml",
+                 "feed_tomsk.json"):
+        body = (DATA / name).read_text(encoding="utf-8").replace("{base}", "http://x.example")
+        await process(db, parse_feed(body.encode(), origin=name).entries)
+    return seeds
+
+
+async def test_same_story_in_other_words_from_another_outlet(db):
+    seeds = await store_archive(db)
+    (result,), _ = await process(db, [entry(
+        "Мазур предложил Узбекистану вместе развивать химию", SECOND_REPORT,
+        "https://news.example/mazur-uzbekistan")])
+    assert result.status == "new"  # not a reprint: its own words
+    assert result.story_id == seeds[0].story_id
+    assert result.similarity is not None and result.similarity >= 0.31
+
+
+@pytest.mark.xfail(strict=True, reason="TF-IDF over lemmas misses a paraphrase that shares "
+                   "few exact lemmas (химия/химический, отрасль/промышленность): issue 3, "
+                   "story similarity still below its F1 target")
+async def test_same_story_heavily_paraphrased(db):
+    seeds = await store_archive(db)
+    (result,), _ = await process(db, [entry(
+        "Мазур позвал Узбекистан в химический кластер Томской области", SAME_EVENT,
+        "https://news.example/mazur-uzbekistan")])
+    assert result.story_id == seeds[0].story_id
+
+
+async def test_same_host_is_not_joined_by_similarity_alone(db):
+    first, _ = await process(db, [entry("Мазур позвал Узбекистан в химический кластер",
+                                        SAME_EVENT, "https://news.example/a")])
+    second, _ = await process(db, [entry("Мазур позвал Узбекистан в химический кластер",
+                                         SAME_EVENT.replace("около 40", "порядка сорока"),
+                                         "https://news.example/b")])
+    # Same host: not joined as a story by similarity; but the text is a reprint.
+    assert second[0].status == "reprint" and second[0].story_id == first[0].story_id
+    third, _ = await process(db, [entry(
+        "Губернатор предложил узбекскому бизнесу химическую кооперацию",
+        "Томский губернатор Мазур предложил Узбекистану развивать химическую промышленность "
+        "вместе: кластер малотоннажной химии ждёт партнёров.", "https://news.example/c")])
+    assert third[0].story_id != first[0].story_id
+
+
+async def test_different_events_with_shared_vocabulary_stay_apart(db):
+    seeds = await store_seeds(db)
+    # Mazur, Tomsk region, cooperation, industry: shared by the seeds, yet different events.
+    assert len({s.story_id for s in seeds}) == 5
+    other = ("Губернатор Томской области Владимир Мазур провёл заседание совета по "
+             "инвестициям: обсуждали строительство нового детского сада в Северске, ремонт "
+             "дорог и программу поддержки малого бизнеса в районах области. Решения совета "
+             "вступят в силу с начала следующего года, сообщили в администрации.")
+    (result,), _ = await process(db, [entry("Мазур провёл совет по инвестициям", other,
+                                            "https://tomsk.example/council")])
+    assert result.status == "new"
+    assert result.story_id not in {s.story_id for s in seeds}
+
+
+def test_follow_up_sharing_a_background_paragraph_is_not_a_reprint():
+    background = ("Авторами поправки к законопроекту выступили депутаты Госдумы во главе со "
+                  "спикером Вячеславом Володиным и главами всех фракций. Законопроект об "
+                  "ограничении использования телефонов в школах внесли в Госдуму в июле.")
+    a = fingerprint("Поправку внесли", "В Госдуму внесли поправку о запрете использования "
+                    "телефонов в школах даже в образовательных целях, документ имеется в "
+                    "распоряжении редакции.\n\n" + background)
+    b = fingerprint("Поправку одобрили", "Комитет Госдумы по просвещению одобрил поправку о "
+                    "запрете телефонов на уроках, следует из материалов заседания.\n\n"
+                    + background)
+    c = compare(a, b)
+    assert c.containment >= 0.4 and not c.is_reprint
