@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.dedup.fingerprint import Fingerprint, fingerprint
-from bot.dedup.minhash import BANDS, window_keys
-from bot.dedup.reprints import compare
+from bot.dedup.minhash import window_keys
+from bot.dedup.reprints import Comparison, compare
 from bot.dedup.stories import STORY_WINDOW, best_story, host_of, story_terms
 from bot.ingest.clean import clean_text, clean_title
 from bot.ingest.htmltext import html_to_text
@@ -65,7 +65,7 @@ class Processed:
 
 
 MAX_QUERY_WINDOWS = 16  # windows of a new article looked up in the index
-INDEX_WINDOWS = 4  # windows of an article put in the index: its lede area
+INDEX_WINDOWS = 4  # windows of an article put in the index (after the lede's head window)
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,26 @@ class Features:
 
 def features(article: Article) -> Features:
     fp = fingerprint(article.title, article.text)
-    keys = window_keys(fp.windows[:MAX_QUERY_WINDOWS])
-    return Features(fp, keys, keys[:INDEX_WINDOWS * BANDS], story_terms(article.title,
-                    article.text), host_of(article.url, article.origin))
+    index = window_keys(fp.index_windows[:1 + INDEX_WINDOWS])
+    query = window_keys(fp.heads[:MAX_QUERY_WINDOWS] + fp.windows[:MAX_QUERY_WINDOWS])
+    return Features(fp, query, index, story_terms(article.title, article.text),
+                    host_of(article.url, article.origin))
 
 
 def _time(article: Article) -> datetime:
     return article.published or article.fetched_at or utcnow()
+
+
+async def find_reprint(conn, f: Features, *, exclude: int | None = None
+                       ) -> tuple[dedup_store.StoredFingerprint, Comparison] | None:
+    """The stored article this one reprints (or that reprints it), most similar first."""
+    ids = await dedup_store.lsh_candidates(conn, f.query_keys, exclude=exclude)
+    best = None
+    for cand in await dedup_store.load_fingerprints(conn, ids, host_of):
+        comparison = compare(f.fingerprint, cand.fingerprint)
+        if comparison.is_reprint and (best is None or comparison.similarity > best[1].similarity):
+            best = (cand, comparison)
+    return best
 
 
 async def _place(db: Database, article: Article, f: Features) -> Processed:
@@ -98,12 +111,7 @@ async def _place(db: Database, article: Article, f: Features) -> Processed:
     conn = db.conn
     assert article.id is not None
     at = _time(article)
-    ids = await dedup_store.lsh_candidates(conn, f.query_keys, exclude=article.id)
-    best = None
-    for cand in await dedup_store.load_fingerprints(conn, ids, host_of):
-        comparison = compare(f.fingerprint, cand.fingerprint)
-        if comparison.is_reprint and (best is None or comparison.similarity > best[1].similarity):
-            best = (cand, comparison)
+    best = await find_reprint(conn, f, exclude=article.id)
     await dedup_store.save_fingerprint(conn, article.id, f.fingerprint, f.index_keys,
                                        f.story_terms)
     await dedup_store.add_document_frequencies(conn, set(f.story_terms))

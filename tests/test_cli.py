@@ -100,7 +100,11 @@ async def test_ingest_seeds_then_analyze_against_the_archive(tmp_path):
     # "{base}/..." is no http(s) URL: the entry is named by file and guid, its url is null.
     assert records[1]["source"] == f"{DATA / 'feed_tomsk.json'}#uz-council-2025"
     assert records[1]["url"] is None
-    assert records[1]["duplicate_of"] is None and records[1]["published"].startswith("2025-10-22")
+    # It is an excerpt of seed 000 (same lede, published hours later): a reprint of it.
+    assert records[1]["duplicate_of"] == str(SEEDS / "000_a76abe04a6259da9.txt")
+    assert records[1]["story"] is not None and records[1]["similarity"] >= 0.8
+    assert records[1]["published"].startswith("2025-10-22")
+    assert records[2]["duplicate_of"] is None
     # analyze never writes to the archive.
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 5

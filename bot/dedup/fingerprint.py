@@ -16,6 +16,7 @@ from bot.text.shingles import shingle_sequence, shingles
 
 K = 3  # words per shingle
 WINDOW = 24  # shingles per window
+HEAD = 12  # shingles of a paragraph's head window
 MIN_PARAGRAPH = 6  # shingles: shorter paragraphs (lead-in lines, captions) make no window
 LEDE_MIN = 8  # shingles: the lede is the first paragraph at least this long
 SHORT_WORDS = 50  # texts with fewer content words are judged with their title
@@ -28,6 +29,12 @@ class Fingerprint:
     lede: frozenset[int]
     title: frozenset[int]
     windows: tuple[frozenset[int], ...]
+    heads: tuple[frozenset[int], ...] = ()  # the first HEAD shingles of each paragraph
+
+    @property
+    def index_windows(self) -> tuple[frozenset[int], ...]:
+        """What goes in the index: the lede's head, then the first windows (the lede area)."""
+        return self.heads[:1] + self.windows
 
     @property
     def short(self) -> bool:
@@ -41,9 +48,12 @@ def fingerprint(title: str, text: str) -> Fingerprint:
     lede = next((frozenset(p) for p in per_paragraph if len(p) >= LEDE_MIN), all_shingles)
     title_shingles = frozenset(shingles(content_lemmas(title), 2))
     windows: list[frozenset[int]] = []
+    heads: list[frozenset[int]] = []
     for p in per_paragraph:
         if len(p) < MIN_PARAGRAPH:
             continue
+        if len(p) >= HEAD:
+            heads.append(frozenset(p[:HEAD]))
         chunks = [p[i:i + WINDOW] for i in range(0, len(p), WINDOW)]
         if len(chunks) > 1 and len(chunks[-1]) < WINDOW // 2:
             tail = chunks.pop()
@@ -52,12 +62,10 @@ def fingerprint(title: str, text: str) -> Fingerprint:
     words = sum(len(p) for p in paragraphs)
     if not windows and (all_shingles or title_shingles):
         windows = [all_shingles]
-    fp = Fingerprint(words=words, shingles=all_shingles, lede=lede, title=title_shingles,
-                     windows=tuple(windows))
-    if fp.short and windows:  # a short text is found by its title too
-        fp = Fingerprint(words, all_shingles, lede, title_shingles,
-                         (windows[0] | title_shingles, *windows[1:]))
-    return fp
+    if words < SHORT_WORDS and windows:  # a short text is found by its title too
+        windows[0] = windows[0] | title_shingles
+    return Fingerprint(words=words, shingles=all_shingles, lede=lede, title=title_shingles,
+                       windows=tuple(windows), heads=tuple(heads))
 
 
 def pack(values: frozenset[int]) -> bytes:

@@ -117,14 +117,15 @@ async def document_frequencies(conn: aiosqlite.Connection,
 
 async def story_candidates(conn: aiosqlite.Connection, start: datetime, end: datetime,
                            exclude: int, host_of) -> list[StoryCandidate]:
-    """Originals (not reprints) with a story, published between ``start`` and ``end``."""
+    """Articles with a story (reprints too: their headlines and leads describe the story),
+    published between ``start`` and ``end``."""
     rows = await _rows(
         conn,
         "SELECT a.id, a.story_id, a.url, a.origin, f.story_terms,"
         " COALESCE(a.published_at, a.fetched_at) AS at"
         " FROM articles a JOIN article_fingerprints f ON f.article_id = a.id"
         " WHERE COALESCE(a.published_at, a.fetched_at) BETWEEN ? AND ?"
-        " AND a.reprint_of IS NULL AND a.story_id IS NOT NULL AND a.id != ?",
+        " AND a.story_id IS NOT NULL AND a.id != ?",
         (to_db_time(start), to_db_time(end), exclude))
     return [StoryCandidate(r["id"], r["story_id"], r["story_terms"].split(),
                            host_of(r["url"], r["origin"]), from_db_time(r["at"])) for r in rows]
