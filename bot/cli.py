@@ -20,7 +20,7 @@ from bot.ingest.fetch import Fetcher
 from bot.ingest.files import FileReadError, list_documents, read_document
 from bot.ingest.poller import Poller
 from bot.models import Entry, PollResult, SourceState
-from bot.pipeline import Processed, process
+from bot.pipeline import Processed, index_archive, process
 from bot.storage.articles import count_articles, latest_articles
 from bot.storage.db import Database, DatabaseError
 from bot.storage.sources import list_sources, sync_sources
@@ -80,6 +80,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     async with await Database.open(settings.database) as db:
         states = await sync_sources(db, settings.sources)
+        await reindex(db)
         async with Fetcher(settings.fetch) as fetcher:
             poller = Poller(db, fetcher, settings.fetch, settings.scheduler)
             # The baseline corpus (files sources: the seeds) is stored before any feed is
@@ -108,7 +109,15 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def reindex(db: Database) -> None:
+    """Bring articles stored by an older pressbot into the reprint index."""
+    count = await index_archive(db)
+    if count:
+        log.warning("indexed %d articles stored before reprint detection", count)
+
+
 async def poll_once(db: Database, settings: Settings, out: TextIO) -> list[PollResult]:
+    await reindex(db)
     states = [s for s in await sync_sources(db, settings.sources) if s.enabled]
     progress = Progress(len(states))
     async with Fetcher(settings.fetch) as fetcher:
@@ -151,6 +160,7 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     status = 0
     new = dup = 0
     async with await Database.open(settings.database) as db:
+        await reindex(db)
         try:
             files = expand_paths(args.paths)
         except FileReadError as exc:
@@ -220,6 +230,7 @@ async def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
         print(f"pressbot: --db {args.db}: no such database", file=sys.stderr)
         return 2
     async with await Database.open(target, sandbox=bool(args.db)) as db:
+        await reindex(db)
         for raw in args.files:
             path = Path(raw)
             try:

@@ -23,7 +23,7 @@ from bot.ingest.clean import clean_text, clean_title
 from bot.ingest.htmltext import html_to_text
 from bot.models import Article, Entry
 from bot.storage import dedup as dedup_store
-from bot.storage.articles import find_existing, insert_row
+from bot.storage.articles import find_existing, insert_row, unindexed_articles
 from bot.storage.db import Database, utcnow
 
 SHORT_TEXT = 200  # below this many characters the hash also covers the title
@@ -170,3 +170,16 @@ async def process(db: Database, entries: list[Entry], *, source_id: int | None =
             stored = await insert_row(db.conn, article)
             results.append(await _place(db, stored, f))
     return results, warnings
+
+
+async def index_archive(db: Database) -> int:
+    """Run articles stored before reprint detection existed through it, oldest first, as if
+    they arrived in that order. Returns how many were indexed."""
+    done = 0
+    while batch := await unindexed_articles(db):
+        for article in batch:
+            f = features(article)
+            async with db.write():
+                await _place(db, article, f)
+            done += 1
+    return done

@@ -102,3 +102,33 @@ async def test_write_rolls_back_on_error(db):
                 " VALUES ('x', 'feed', 'http://a', 60, '2025-01-01')")
             raise RuntimeError("boom")
     assert await db.fetchone("SELECT * FROM sources") is None
+
+
+async def test_a_schema_1_archive_is_upgraded_and_indexed(tmp_path, monkeypatch):
+    """A database made by the first schema (articles, no fingerprints) is migrated, and its
+    articles join the reprint index so that a later reprint of one is recognised."""
+    from bot.ingest.files import read_document
+    from bot.pipeline import index_archive, prepare, process
+
+    from conftest import SEEDS
+
+    path = tmp_path / "old.db"
+    monkeypatch.setattr("bot.storage.db.MIGRATIONS", MIGRATIONS[:1])
+    async with await Database.open(path) as db:
+        for seed in sorted(SEEDS.iterdir()):
+            await insert_article(db, prepare(read_document(seed)[0]))
+        assert await db.schema_version() == 1
+    monkeypatch.setattr("bot.storage.db.MIGRATIONS", MIGRATIONS)
+    async with await Database.open(path) as db:
+        assert await db.schema_version() == MIGRATIONS[-1][0]
+        assert await index_archive(db) == 5
+        assert await index_archive(db) == 0
+        stories = await db.fetchone("SELECT COUNT(*) AS n FROM stories")
+        assert stories["n"] == 5
+        seed = read_document(sorted(SEEDS.iterdir())[2])[0]
+        paras = [p for p in seed.text.split("\n\n") if p.strip()][:3]
+        text = "\n\n".join(["ТОМСК, 12 фев — Сибирь.Новости.", *paras])
+        reprint = type(seed)(title="Кластеры в Томской области", text=text,
+                             url="https://reprint.example/1", origin="x")
+        (result,), _ = await process(db, [reprint])
+        assert result.status == "reprint"

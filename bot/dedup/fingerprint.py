@@ -44,9 +44,15 @@ class Fingerprint:
 def fingerprint(title: str, text: str) -> Fingerprint:
     paragraphs = [content_lemmas(p) for p in text.split("\n\n")]
     per_paragraph = [shingle_sequence(p, K) for p in paragraphs if p]
+    return from_shingles(per_paragraph, frozenset(shingles(content_lemmas(title), 2)),
+                         words=sum(len(p) for p in paragraphs))
+
+
+def from_shingles(per_paragraph: list[list[int]], title_shingles: frozenset[int],
+                  words: int) -> Fingerprint:
+    """A fingerprint from each paragraph's shingles in text order."""
     all_shingles = frozenset(s for p in per_paragraph for s in p)
     lede = next((frozenset(p) for p in per_paragraph if len(p) >= LEDE_MIN), all_shingles)
-    title_shingles = frozenset(shingles(content_lemmas(title), 2))
     windows: list[frozenset[int]] = []
     heads: list[frozenset[int]] = []
     for p in per_paragraph:
@@ -59,7 +65,6 @@ def fingerprint(title: str, text: str) -> Fingerprint:
             tail = chunks.pop()
             chunks[-1] = chunks[-1] + tail
         windows.extend(frozenset(c) for c in chunks)
-    words = sum(len(p) for p in paragraphs)
     if not windows and (all_shingles or title_shingles):
         windows = [all_shingles]
     if words < SHORT_WORDS and windows:  # a short text is found by its title too

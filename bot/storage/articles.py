@@ -70,3 +70,12 @@ async def latest_articles(db: Database, limit: int) -> list[Article]:
 async def count_articles(db: Database) -> int:
     row = await db.fetchone("SELECT COUNT(*) AS n FROM articles")
     return int(row["n"])
+
+
+async def unindexed_articles(db: Database, limit: int = 500) -> list[Article]:
+    """Stored articles without a fingerprint (stored before reprint detection), oldest first."""
+    rows = await db.fetchall(
+        "SELECT a.* FROM articles a LEFT JOIN article_fingerprints f ON f.article_id = a.id"
+        " WHERE f.article_id IS NULL ORDER BY COALESCE(a.published_at, a.fetched_at), a.id"
+        " LIMIT ?", (limit,))
+    return [_row_to_article(r) for r in rows]
