@@ -24,13 +24,14 @@ from bot.pipeline import Processed, index_archive, process
 from bot.storage.articles import count_articles, latest_articles
 from bot.storage.db import Database, DatabaseError
 from bot.storage.sources import list_sources, sync_sources
+from bot.understand.topics import Tagger
 
 log = logging.getLogger("pressbot")
 
 # The fields of `pressbot analyze --json`, in order. A contract: add, never rename.
 ANALYZE_FIELDS = ("source", "title", "published", "url", "text_chars", "text", "duplicate_of",
                   "story", "topics", "places", "people", "organizations", "summary",
-                  "key_figures", "similarity")
+                  "key_figures", "similarity", "topic_evidence")
 
 
 class UsageError(Exception):
@@ -78,11 +79,12 @@ class Progress:
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.scheduler import SourceScheduler
 
+    tagger = make_tagger(settings)
     async with await Database.open(settings.database) as db:
         states = await sync_sources(db, settings.sources)
-        await reindex(db)
+        await reindex(db, tagger)
         async with Fetcher(settings.fetch) as fetcher:
-            poller = Poller(db, fetcher, settings.fetch, settings.scheduler)
+            poller = Poller(db, fetcher, settings.fetch, settings.scheduler, tagger=tagger)
             # The baseline corpus (files sources: the seeds) is stored before any feed is
             # polled, so that every feed article is compared against it.
             for state in states:
@@ -109,19 +111,24 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def reindex(db: Database) -> None:
+def make_tagger(settings: Settings) -> Tagger:
+    return Tagger(settings.topics)
+
+
+async def reindex(db: Database, tagger: Tagger) -> None:
     """Bring articles stored by an older pressbot into the reprint index."""
-    count = await index_archive(db)
+    count = await index_archive(db, tagger)
     if count:
         log.warning("indexed %d articles stored before reprint detection", count)
 
 
 async def poll_once(db: Database, settings: Settings, out: TextIO) -> list[PollResult]:
-    await reindex(db)
+    tagger = make_tagger(settings)
+    await reindex(db, tagger)
     states = [s for s in await sync_sources(db, settings.sources) if s.enabled]
     progress = Progress(len(states))
     async with Fetcher(settings.fetch) as fetcher:
-        poller = Poller(db, fetcher, settings.fetch, settings.scheduler)
+        poller = Poller(db, fetcher, settings.fetch, settings.scheduler, tagger=tagger)
 
         async def one(state: SourceState) -> PollResult:
             result = await poller.poll(state.id)
@@ -159,8 +166,9 @@ def expand_paths(paths: list[str]) -> list[Path]:
 async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     status = 0
     new = dup = 0
+    tagger = make_tagger(settings)
     async with await Database.open(settings.database) as db:
-        await reindex(db)
+        await reindex(db, tagger)
         try:
             files = expand_paths(args.paths)
         except FileReadError as exc:
@@ -173,7 +181,7 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"pressbot: {exc}", file=sys.stderr)
                 status = 1
                 continue
-            results, warnings = await process(db, entries)
+            results, warnings = await process(db, entries, tagger=tagger)
             for w in warnings:
                 print(f"pressbot: {path}: {w}", file=sys.stderr)
             for r in results:
@@ -204,13 +212,14 @@ def analyze_record(item: AnalyzeInput, result: Processed) -> dict[str, Any]:
         "text": article.text,
         "duplicate_of": result.duplicate_of,
         "story": result.story_id,
-        "topics": [],
+        "topics": [t.id for t in result.topics],
         "places": [],
         "people": [],
         "organizations": [],
         "summary": None,
         "key_figures": [],
         "similarity": result.similarity,
+        "topic_evidence": {t.id: list(t.terms) for t in result.topics},
     }
     assert tuple(record) == ANALYZE_FIELDS
     return record
@@ -229,8 +238,9 @@ async def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     if args.db and not Path(args.db).exists():
         print(f"pressbot: --db {args.db}: no such database", file=sys.stderr)
         return 2
+    tagger = make_tagger(settings)
     async with await Database.open(target, sandbox=bool(args.db)) as db:
-        await reindex(db)
+        await reindex(db, tagger)
         for raw in args.files:
             path = Path(raw)
             try:
@@ -240,7 +250,7 @@ async def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
                 status = 1
                 continue
             for item in items:
-                results, warnings = await process(db, [item.entry])
+                results, warnings = await process(db, [item.entry], tagger=tagger)
                 for w in warnings:
                     print(f"pressbot: {item.label}: {w}", file=sys.stderr)
                 for result in results:
@@ -262,6 +272,10 @@ def print_analysis(record: dict[str, Any], out: TextIO) -> None:
     if record["duplicate_of"]:
         out.write(f"reprint of: {record['duplicate_of']} (similarity {record['similarity']})\n")
     out.write(f"story:     {record['story']}\n")
+    if record["topics"]:
+        shown = "; ".join(f"{t} ({', '.join(terms[:3])})"
+                          for t, terms in record["topic_evidence"].items())
+        out.write(f"topics:    {shown}\n")
     first = record["text"].split("\n", 1)[0]
     out.write(f"begins:    {first[:200]}\n\n")
 

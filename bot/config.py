@@ -81,12 +81,22 @@ class SchedulerConfig:
 
 
 @dataclass(frozen=True)
+class TopicConfig:
+    id: str
+    name_ru: str
+    name_en: str
+    terms: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     database: Path
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     sources: tuple[SourceConfig, ...] = ()
+    topics: tuple[TopicConfig, ...] = ()
     origin: str = "<defaults>"
 
 
@@ -236,12 +246,72 @@ def _load_sources(raw: Any, c: _Checker, base: Path) -> tuple[SourceConfig, ...]
     return tuple(sources)
 
 
+_TOPIC_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def _string_list(item: dict[str, Any], key: str, c: _Checker, prefix: str,
+                 required: bool) -> tuple[str, ...]:
+    value = item.get(key)
+    if value is None:
+        if required:
+            c.fail(prefix + key, "is required")
+        return ()
+    if not isinstance(value, list) or (not value and required) or not all(
+            isinstance(v, str) and v.strip() for v in value):
+        c.fail(prefix + key, "must be a list of non-empty strings")
+        return ()
+    return tuple(v.strip() for v in value)
+
+
+def _load_topics(raw: Any, c: _Checker) -> tuple[TopicConfig, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        c.fail("topics", "must be an array of tables ([[topics]])")
+        return ()
+    topics: list[TopicConfig] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        p = f"topics[{i}]."
+        if not isinstance(item, dict):
+            c.fail(f"topics[{i}]", "must be a table")
+            continue
+        c.unknown(item, p, {"id", "name_ru", "name_en", "terms", "exclude"})
+        topic_id = c.string(item, "id", None, prefix=p)
+        if topic_id is None:
+            if "id" not in item:
+                c.fail(p + "id", "is required")
+        elif not _TOPIC_ID.match(topic_id):
+            c.fail(p + "id", f"must be lower-case letters, digits and _, got {topic_id!r}")
+        elif topic_id in seen:
+            c.fail(p + "id", f"duplicate topic id {topic_id!r}")
+        seen.add(topic_id or "")
+        names = []
+        for key in ("name_ru", "name_en"):
+            name = c.string(item, key, None, prefix=p)
+            if (not name or not name.strip()) and (key not in item or name is not None):
+                c.fail(p + key, "is required")
+            names.append((name or "").strip())
+        terms = _string_list(item, "terms", c, p, required=True)
+        exclude = _string_list(item, "exclude", c, p, required=False)
+        if topic_id and _TOPIC_ID.match(topic_id) and all(names) and terms:
+            topics.append(TopicConfig(topic_id, names[0], names[1], terms, exclude))
+    return tuple(topics)
+
+
+def default_topics() -> tuple[TopicConfig, ...]:
+    """The taxonomy of the embedded defaults, for configs that define no [[topics]]."""
+    data = tomllib.loads(DEFAULTS_PATH.read_text(encoding="utf-8"))
+    c = _Checker()
+    return _load_topics(data.get("topics"), c)
+
+
 def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
                    env: dict[str, str] | None = None, db_base: Path | None = None) -> Settings:
     """Validate a parsed TOML document; raise ConfigError listing every problem."""
     env = dict(os.environ) if env is None else env
     c = _Checker()
-    c.unknown(data, "", {"database", "telegram", "fetch", "scheduler", "sources"})
+    c.unknown(data, "", {"database", "telegram", "fetch", "scheduler", "sources", "topics"})
 
     db = c.table(data, "database")
     c.unknown(db, "database.", {"path"})
@@ -306,10 +376,12 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
         c.fail("scheduler.max_backoff", f"must be at most 6h, got {scheduler.max_backoff}s")
 
     sources = _load_sources(data.get("sources"), c, base)
+    topics = _load_topics(data.get("topics"), c) if "topics" in data else default_topics()
     if c.problems:
         raise ConfigError(origin, c.problems)
     return Settings(database=db_path, telegram=TelegramConfig(token, api_server, admins),
-                    fetch=fetch, scheduler=scheduler, sources=sources, origin=origin)
+                    fetch=fetch, scheduler=scheduler, sources=sources, topics=topics,
+                    origin=origin)
 
 
 def load_settings(path: Path | None = None, *, env: dict[str, str] | None = None) -> Settings:

@@ -25,6 +25,7 @@ from bot.models import Article, Entry
 from bot.storage import dedup as dedup_store
 from bot.storage.articles import find_existing, insert_row, unindexed_articles
 from bot.storage.db import Database, utcnow
+from bot.understand.topics import Tagger, TopicTag
 
 SHORT_TEXT = 200  # below this many characters the hash also covers the title
 
@@ -62,6 +63,7 @@ class Processed:
     duplicate_of: str | None = None  # label of the original (URL, or file path#guid)
     story_id: int | None = None
     similarity: float | None = None  # to the original (reprint) or to the story (new)
+    topics: tuple[TopicTag, ...] = ()
 
 
 MAX_QUERY_WINDOWS = 16  # windows of a new article looked up in the index
@@ -77,14 +79,16 @@ class Features:
     index_keys: list[int]
     story_terms: list[str]
     host: str
+    topics: tuple[TopicTag, ...] = ()
 
 
-def features(article: Article) -> Features:
+def features(article: Article, tagger: Tagger | None = None) -> Features:
     fp = fingerprint(article.title, article.text)
     index = window_keys(fp.index_windows[:1 + INDEX_WINDOWS])
     query = window_keys(fp.heads[:MAX_QUERY_WINDOWS] + fp.windows[:MAX_QUERY_WINDOWS])
+    topics = tuple(tagger.tag(article.title, article.text)) if tagger else ()
     return Features(fp, query, index, story_terms(article.title, article.text),
-                    host_of(article.url, article.origin))
+                    host_of(article.url, article.origin), topics)
 
 
 def _time(article: Article) -> datetime:
@@ -114,6 +118,7 @@ async def _place(db: Database, article: Article, f: Features) -> Processed:
     best = await find_reprint(conn, f, exclude=article.id)
     await dedup_store.save_fingerprint(conn, article.id, f.fingerprint, f.index_keys,
                                        f.story_terms)
+    await dedup_store.save_topics(conn, article.id, f.topics)
     await dedup_store.add_document_frequencies(conn, set(f.story_terms))
     if best is not None:
         cand, comparison = best
@@ -127,29 +132,30 @@ async def _place(db: Database, article: Article, f: Features) -> Processed:
         if at < root_at:  # the reprint came first: this article is the original
             await dedup_store.attach(conn, article.id, story_id, None, None)
             await dedup_store.make_original(conn, article.id, root, story_id, article.title, at)
-            return Processed(article, "new", None, story_id, comparison.similarity)
+            return Processed(article, "new", None, story_id, comparison.similarity, f.topics)
         await dedup_store.attach(conn, article.id, story_id, root, comparison.similarity)
         label = roots[0].label if roots else cand.label
-        return Processed(article, "reprint", label, story_id, comparison.similarity)
+        return Processed(article, "reprint", label, story_id, comparison.similarity, f.topics)
     documents, df = await dedup_store.document_frequencies(conn, f.story_terms)
     candidates = await dedup_store.story_candidates(conn, at - STORY_WINDOW, at + STORY_WINDOW,
                                                     article.id, host_of)
     match = best_story(f.story_terms, f.host, candidates, documents, df)
     if match is not None:
         await dedup_store.attach(conn, article.id, match.story_id, None, match.score)
-        return Processed(article, "new", None, match.story_id, match.score)
+        return Processed(article, "new", None, match.story_id, match.score, f.topics)
     story_id = await dedup_store.create_story(conn, article.id, article.title, at)
     await dedup_store.attach(conn, article.id, story_id, None, None)
-    return Processed(article, "new", None, story_id, None)
+    return Processed(article, "new", None, story_id, None, f.topics)
 
 
 async def process(db: Database, entries: list[Entry], *, source_id: int | None = None,
-                  fetched_at: datetime | None = None) -> tuple[list[Processed], list[str]]:
+                  fetched_at: datetime | None = None, tagger: Tagger | None = None
+                  ) -> tuple[list[Processed], list[str]]:
     """Run entries through the pipeline in order; return results and per-entry warnings.
 
     entry -> exact duplicate? (skip) -> reprint? (attach to the original's story, never
-    delivered again) -> same story? (attach) -> new story. Later stages (understanding,
-    delivery decisions) hook in after this.
+    delivered again) -> same story? (attach) -> new story; topic tags are stored with it.
+    Later stages (places, people, summary; delivery decisions) hook in after this.
     """
     results: list[Processed] = []
     warnings: list[str] = []
@@ -160,7 +166,7 @@ async def process(db: Database, entries: list[Entry], *, source_id: int | None =
                             "cleaning; skipped")
             continue
         article = replace(article, fetched_at=fetched_at or utcnow())
-        f = features(article)  # pure and CPU-bound: before the write lock
+        f = features(article, tagger)  # pure and CPU-bound: before the write lock
         async with db.write():
             existing = await find_existing(db, article)
             if existing is not None:
@@ -172,13 +178,13 @@ async def process(db: Database, entries: list[Entry], *, source_id: int | None =
     return results, warnings
 
 
-async def index_archive(db: Database) -> int:
+async def index_archive(db: Database, tagger: Tagger | None = None) -> int:
     """Run articles stored before reprint detection existed through it, oldest first, as if
     they arrived in that order. Returns how many were indexed."""
     done = 0
     while batch := await unindexed_articles(db):
         for article in batch:
-            f = features(article)
+            f = features(article, tagger)
             async with db.write():
                 await _place(db, article, f)
             done += 1

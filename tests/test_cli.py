@@ -117,7 +117,9 @@ async def test_analyze_without_db_compares_inputs_in_order(tmp_path):
     a, b = (json.loads(line) for line in out.splitlines())
     assert code == 0 and a["duplicate_of"] is None and b["duplicate_of"] == str(seed)
     assert a["story"] == b["story"] is not None
-    assert a["topics"] == [] and a["summary"] is None  # filled by the understanding issue
+    assert "chemistry" in a["topics"] and set(a["topic_evidence"]) == set(a["topics"])
+    assert "химическая промышленность" in a["topic_evidence"]["chemistry"]
+    assert a["summary"] is None  # summaries: still to come (issue 4)
 
 
 async def test_bad_inputs_are_one_line_errors(tmp_path):

@@ -53,12 +53,19 @@ def test_every_config_key_is_documented_in_the_example():
     for key in ("name", "kind", "path", "interval", "enabled"):
         assert key in data["sources"][0]
     assert "url" in data["sources"][1]
-    # Each key carries a comment on the lines above it.
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if "=" in line and not line.startswith(("#", "[")) and not line.startswith(
-                ("name", "kind", "url", "path", "interval", "enabled")):
-            assert lines[i - 1].startswith("#"), f"undocumented key: {line}"
+    # Each key of a plain table carries a comment on the line above it; the keys of the
+    # [[sources]] and [[topics]] arrays are documented once, in the comment before the first.
+    table = ""
+    for i, line in enumerate(text.splitlines()):
+        if line.startswith("["):
+            table = line.strip("[] ")
+            continue
+        if table in ("sources", "topics") or not line or line[0] in "# ":
+            continue
+        assert text.splitlines()[i - 1].startswith("#"), f"undocumented key: {line}"
+    for key in ("id", "name_ru", "name_en", "terms", "exclude"):
+        assert key in text.split("[[topics]]")[0].strip().rsplit("\n\n", 1)[-1], key
+    assert "exclude" in data["topics"][7]
 
 
 def test_embedded_defaults_without_a_file(monkeypatch):

@@ -43,8 +43,21 @@ def band_keys(sig: np.ndarray) -> list[int]:
     return keys
 
 
-def window_keys(windows: Iterable[frozenset[int]]) -> list[int]:
+def signatures(windows: list[frozenset[int]]) -> np.ndarray:
+    """MinHash signatures of several sets at once: uint32[len(windows), NUM_PERM]."""
+    sizes = [len(w) for w in windows]
+    if not windows:
+        return np.empty((0, NUM_PERM), dtype=np.uint32)
+    if min(sizes) == 0:
+        return np.stack([signature(w) for w in windows])
+    hv = np.fromiter((v for w in windows for v in w), dtype=np.uint64, count=sum(sizes))
+    permuted = ((hv[:, None] * _A + _B) % _PRIME) & _MASK
+    starts = np.cumsum([0, *sizes[:-1]])
+    return np.minimum.reduceat(permuted, starts, axis=0).astype(np.uint32)
+
+
+def window_keys(windows) -> list[int]:
     keys: list[int] = []
-    for w in windows:
-        keys.extend(band_keys(signature(w)))
+    for sig in signatures(list(windows)):
+        keys.extend(band_keys(sig))
     return keys

@@ -6,6 +6,7 @@ so a whole pipeline step for one article (insert, index, attach) is atomic.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -172,3 +173,12 @@ async def story_sources(conn: aiosqlite.Connection, story_id: int) -> list:
     return await _rows(
         conn, "SELECT id, url, origin, guid, source_id, COALESCE(published_at, fetched_at) AS at,"
         " reprint_of FROM articles WHERE story_id = ? ORDER BY at, id", (story_id,))
+
+
+async def save_topics(conn: aiosqlite.Connection, article_id: int, tags) -> None:
+    """Topic tags of an article, with the terms that earned each (JSON list)."""
+    await conn.executemany(
+        "INSERT OR REPLACE INTO article_topics (article_id, topic_id, score, terms)"
+        " VALUES (?, ?, ?, ?)",
+        [(article_id, t.id, t.score, json.dumps(list(t.terms), ensure_ascii=False))
+         for t in tags])

@@ -81,4 +81,14 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             value INTEGER NOT NULL
         )""",
     )),
+    (3, "topic tags", (
+        """CREATE TABLE article_topics (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            topic_id TEXT NOT NULL,
+            score REAL NOT NULL,
+            terms TEXT NOT NULL,
+            PRIMARY KEY (article_id, topic_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX article_topics_topic ON article_topics (topic_id)",
+    )),
 ]

@@ -1,0 +1,1 @@
+"""Understanding articles: topics, places, people, summaries, key figures. Pure code."""
