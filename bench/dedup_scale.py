@@ -234,7 +234,7 @@ def main() -> None:
           f"({time.perf_counter() - t:.0f}s)", flush=True)
     rows = []
     for n in sizes:
-        with tempfile.TemporaryDirectory(dir=".") as workdir:
+        with tempfile.TemporaryDirectory(prefix="pressbot-scale-") as workdir:
             wd = Path(workdir)
             t = time.perf_counter()
             rng = random.Random(n)
