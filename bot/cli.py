@@ -24,7 +24,7 @@ from bot.pipeline import Processed, index_archive, process
 from bot.storage.articles import count_articles, latest_articles
 from bot.storage.db import Database, DatabaseError
 from bot.storage.sources import list_sources, sync_sources
-from bot.understand.topics import Tagger
+from bot.understand.analyzer import Understanding
 
 log = logging.getLogger("pressbot")
 
@@ -79,12 +79,13 @@ class Progress:
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.scheduler import SourceScheduler
 
-    tagger = make_tagger(settings)
+    understanding = make_understanding(settings)
     async with await Database.open(settings.database) as db:
         states = await sync_sources(db, settings.sources)
-        await reindex(db, tagger)
+        await reindex(db, understanding)
         async with Fetcher(settings.fetch) as fetcher:
-            poller = Poller(db, fetcher, settings.fetch, settings.scheduler, tagger=tagger)
+            poller = Poller(db, fetcher, settings.fetch, settings.scheduler,
+                            understanding=understanding)
             # The baseline corpus (files sources: the seeds) is stored before any feed is
             # polled, so that every feed article is compared against it.
             for state in states:
@@ -111,24 +112,25 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def make_tagger(settings: Settings) -> Tagger:
-    return Tagger(settings.topics)
+def make_understanding(settings: Settings) -> Understanding:
+    return Understanding(settings.topics, settings.summary_chars)
 
 
-async def reindex(db: Database, tagger: Tagger) -> None:
+async def reindex(db: Database, understanding: Understanding) -> None:
     """Bring articles stored by an older pressbot into the reprint index."""
-    count = await index_archive(db, tagger)
+    count = await index_archive(db, understanding)
     if count:
         log.warning("indexed %d articles stored before reprint detection", count)
 
 
 async def poll_once(db: Database, settings: Settings, out: TextIO) -> list[PollResult]:
-    tagger = make_tagger(settings)
-    await reindex(db, tagger)
+    understanding = make_understanding(settings)
+    await reindex(db, understanding)
     states = [s for s in await sync_sources(db, settings.sources) if s.enabled]
     progress = Progress(len(states))
     async with Fetcher(settings.fetch) as fetcher:
-        poller = Poller(db, fetcher, settings.fetch, settings.scheduler, tagger=tagger)
+        poller = Poller(db, fetcher, settings.fetch, settings.scheduler,
+                        understanding=understanding)
 
         async def one(state: SourceState) -> PollResult:
             result = await poller.poll(state.id)
@@ -166,9 +168,9 @@ def expand_paths(paths: list[str]) -> list[Path]:
 async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     status = 0
     new = dup = 0
-    tagger = make_tagger(settings)
+    understanding = make_understanding(settings)
     async with await Database.open(settings.database) as db:
-        await reindex(db, tagger)
+        await reindex(db, understanding)
         try:
             files = expand_paths(args.paths)
         except FileReadError as exc:
@@ -181,7 +183,7 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"pressbot: {exc}", file=sys.stderr)
                 status = 1
                 continue
-            results, warnings = await process(db, entries, tagger=tagger)
+            results, warnings = await process(db, entries, understanding=understanding)
             for w in warnings:
                 print(f"pressbot: {path}: {w}", file=sys.stderr)
             for r in results:
@@ -216,8 +218,8 @@ def analyze_record(item: AnalyzeInput, result: Processed) -> dict[str, Any]:
         "places": [],
         "people": [],
         "organizations": [],
-        "summary": None,
-        "key_figures": [],
+        "summary": result.understood.summary,
+        "key_figures": list(result.understood.key_figures),
         "similarity": result.similarity,
         "topic_evidence": {t.id: list(t.terms) for t in result.topics},
     }
@@ -238,9 +240,9 @@ async def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     if args.db and not Path(args.db).exists():
         print(f"pressbot: --db {args.db}: no such database", file=sys.stderr)
         return 2
-    tagger = make_tagger(settings)
+    understanding = make_understanding(settings)
     async with await Database.open(target, sandbox=bool(args.db)) as db:
-        await reindex(db, tagger)
+        await reindex(db, understanding)
         for raw in args.files:
             path = Path(raw)
             try:
@@ -250,7 +252,7 @@ async def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
                 status = 1
                 continue
             for item in items:
-                results, warnings = await process(db, [item.entry], tagger=tagger)
+                results, warnings = await process(db, [item.entry], understanding=understanding)
                 for w in warnings:
                     print(f"pressbot: {item.label}: {w}", file=sys.stderr)
                 for result in results:
@@ -276,8 +278,11 @@ def print_analysis(record: dict[str, Any], out: TextIO) -> None:
         shown = "; ".join(f"{t} ({', '.join(terms[:3])})"
                           for t, terms in record["topic_evidence"].items())
         out.write(f"topics:    {shown}\n")
-    first = record["text"].split("\n", 1)[0]
-    out.write(f"begins:    {first[:200]}\n\n")
+    if record["summary"]:
+        out.write(f"summary:   {record['summary']}\n")
+    for figure in record["key_figures"]:
+        out.write(f"figure:    {figure}\n")
+    out.write("\n")
 
 
 async def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:

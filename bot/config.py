@@ -97,6 +97,7 @@ class Settings:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     sources: tuple[SourceConfig, ...] = ()
     topics: tuple[TopicConfig, ...] = ()
+    summary_chars: int = 350
     origin: str = "<defaults>"
 
 
@@ -311,7 +312,8 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
     """Validate a parsed TOML document; raise ConfigError listing every problem."""
     env = dict(os.environ) if env is None else env
     c = _Checker()
-    c.unknown(data, "", {"database", "telegram", "fetch", "scheduler", "sources", "topics"})
+    c.unknown(data, "", {"database", "telegram", "fetch", "scheduler", "sources", "topics",
+                         "understanding"})
 
     db = c.table(data, "database")
     c.unknown(db, "database.", {"path"})
@@ -377,11 +379,15 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
 
     sources = _load_sources(data.get("sources"), c, base)
     topics = _load_topics(data.get("topics"), c) if "topics" in data else default_topics()
+    u = c.table(data, "understanding")
+    c.unknown(u, "understanding.", {"summary_chars"})
+    summary_chars = c.number(u, "summary_chars", 350, prefix="understanding.", minimum=80,
+                             integer=True)
     if c.problems:
         raise ConfigError(origin, c.problems)
     return Settings(database=db_path, telegram=TelegramConfig(token, api_server, admins),
                     fetch=fetch, scheduler=scheduler, sources=sources, topics=topics,
-                    origin=origin)
+                    summary_chars=summary_chars, origin=origin)
 
 
 def load_settings(path: Path | None = None, *, env: dict[str, str] | None = None) -> Settings:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.dedup.fingerprint import Fingerprint, fingerprint
@@ -25,7 +25,7 @@ from bot.models import Article, Entry
 from bot.storage import dedup as dedup_store
 from bot.storage.articles import find_existing, insert_row, unindexed_articles
 from bot.storage.db import Database, utcnow
-from bot.understand.topics import Tagger, TopicTag
+from bot.understand.analyzer import Understanding, Understood
 
 SHORT_TEXT = 200  # below this many characters the hash also covers the title
 
@@ -63,7 +63,11 @@ class Processed:
     duplicate_of: str | None = None  # label of the original (URL, or file path#guid)
     story_id: int | None = None
     similarity: float | None = None  # to the original (reprint) or to the story (new)
-    topics: tuple[TopicTag, ...] = ()
+    understood: Understood = field(default_factory=Understood)
+
+    @property
+    def topics(self):
+        return self.understood.topics
 
 
 MAX_QUERY_WINDOWS = 16  # windows of a new article looked up in the index
@@ -79,16 +83,16 @@ class Features:
     index_keys: list[int]
     story_terms: list[str]
     host: str
-    topics: tuple[TopicTag, ...] = ()
+    understood: Understood = field(default_factory=Understood)
 
 
-def features(article: Article, tagger: Tagger | None = None) -> Features:
+def features(article: Article, understanding: Understanding | None = None) -> Features:
     fp = fingerprint(article.title, article.text)
     index = window_keys(fp.index_windows[:1 + INDEX_WINDOWS])
     query = window_keys(fp.heads[:MAX_QUERY_WINDOWS] + fp.windows[:MAX_QUERY_WINDOWS])
-    topics = tuple(tagger.tag(article.title, article.text)) if tagger else ()
+    understood = understanding(article.title, article.text) if understanding else Understood()
     return Features(fp, query, index, story_terms(article.title, article.text),
-                    host_of(article.url, article.origin), topics)
+                    host_of(article.url, article.origin), understood)
 
 
 def _time(article: Article) -> datetime:
@@ -118,7 +122,7 @@ async def _place(db: Database, article: Article, f: Features) -> Processed:
     best = await find_reprint(conn, f, exclude=article.id)
     await dedup_store.save_fingerprint(conn, article.id, f.fingerprint, f.index_keys,
                                        f.story_terms)
-    await dedup_store.save_topics(conn, article.id, f.topics)
+    await dedup_store.save_understanding(conn, article.id, f.understood)
     await dedup_store.add_document_frequencies(conn, set(f.story_terms))
     if best is not None:
         cand, comparison = best
@@ -132,30 +136,31 @@ async def _place(db: Database, article: Article, f: Features) -> Processed:
         if at < root_at:  # the reprint came first: this article is the original
             await dedup_store.attach(conn, article.id, story_id, None, None)
             await dedup_store.make_original(conn, article.id, root, story_id, article.title, at)
-            return Processed(article, "new", None, story_id, comparison.similarity, f.topics)
+            return Processed(article, "new", None, story_id, comparison.similarity, f.understood)
         await dedup_store.attach(conn, article.id, story_id, root, comparison.similarity)
         label = roots[0].label if roots else cand.label
-        return Processed(article, "reprint", label, story_id, comparison.similarity, f.topics)
+        return Processed(article, "reprint", label, story_id, comparison.similarity, f.understood)
     documents, df = await dedup_store.document_frequencies(conn, f.story_terms)
     candidates = await dedup_store.story_candidates(conn, at - STORY_WINDOW, at + STORY_WINDOW,
                                                     article.id, host_of)
     match = best_story(f.story_terms, f.host, candidates, documents, df)
     if match is not None:
         await dedup_store.attach(conn, article.id, match.story_id, None, match.score)
-        return Processed(article, "new", None, match.story_id, match.score, f.topics)
+        return Processed(article, "new", None, match.story_id, match.score, f.understood)
     story_id = await dedup_store.create_story(conn, article.id, article.title, at)
     await dedup_store.attach(conn, article.id, story_id, None, None)
-    return Processed(article, "new", None, story_id, None, f.topics)
+    return Processed(article, "new", None, story_id, None, f.understood)
 
 
 async def process(db: Database, entries: list[Entry], *, source_id: int | None = None,
-                  fetched_at: datetime | None = None, tagger: Tagger | None = None
+                  fetched_at: datetime | None = None,
+                  understanding: Understanding | None = None
                   ) -> tuple[list[Processed], list[str]]:
     """Run entries through the pipeline in order; return results and per-entry warnings.
 
     entry -> exact duplicate? (skip) -> reprint? (attach to the original's story, never
-    delivered again) -> same story? (attach) -> new story; topic tags are stored with it.
-    Later stages (places, people, summary; delivery decisions) hook in after this.
+    delivered again) -> same story? (attach) -> new story; what understanding made of it
+    (topics, summary, key figures) is stored with it. Delivery decisions hook in after this.
     """
     results: list[Processed] = []
     warnings: list[str] = []
@@ -166,7 +171,7 @@ async def process(db: Database, entries: list[Entry], *, source_id: int | None =
                             "cleaning; skipped")
             continue
         article = replace(article, fetched_at=fetched_at or utcnow())
-        f = features(article, tagger)  # pure and CPU-bound: before the write lock
+        f = features(article, understanding)  # pure and CPU-bound: before the write lock
         async with db.write():
             existing = await find_existing(db, article)
             if existing is not None:
@@ -178,13 +183,13 @@ async def process(db: Database, entries: list[Entry], *, source_id: int | None =
     return results, warnings
 
 
-async def index_archive(db: Database, tagger: Tagger | None = None) -> int:
+async def index_archive(db: Database, understanding: Understanding | None = None) -> int:
     """Run articles stored before reprint detection existed through it, oldest first, as if
     they arrived in that order. Returns how many were indexed."""
     done = 0
     while batch := await unindexed_articles(db):
         for article in batch:
-            f = features(article, tagger)
+            f = features(article, understanding)
             async with db.write():
                 await _place(db, article, f)
             done += 1

@@ -119,7 +119,9 @@ async def test_analyze_without_db_compares_inputs_in_order(tmp_path):
     assert a["story"] == b["story"] is not None
     assert "chemistry" in a["topics"] and set(a["topic_evidence"]) == set(a["topics"])
     assert "химическая промышленность" in a["topic_evidence"]["chemistry"]
-    assert a["summary"] is None  # summaries: still to come (issue 4)
+    assert a["summary"].startswith("Губернатор Томской области Владимир Мазур предложил")
+    assert len(a["summary"]) <= 350 and a["summary"].endswith(".")
+    assert isinstance(a["key_figures"], list)
 
 
 async def test_bad_inputs_are_one_line_errors(tmp_path):

@@ -10,6 +10,7 @@ from bot.config import ConfigError, TopicConfig, default_topics, load_settings
 from bot.ingest.files import read_document
 from bot.models import Entry
 from bot.pipeline import prepare, process
+from bot.understand.analyzer import Understanding
 from bot.understand.topics import Tagger
 
 from conftest import SEEDS
@@ -108,11 +109,12 @@ def test_a_config_without_topics_gets_the_default_taxonomy(tmp_path):
 
 
 async def test_topics_are_stored_with_their_evidence(db):
-    tagger = Tagger([TopicConfig("chem", "Химия", "Chemistry", ("химия", "химический",
-                                                                "реагент"))])
+    understanding = Understanding([TopicConfig("chem", "Химия", "Chemistry",
+                                                ("химия", "химический", "реагент"))])
     (result,), _ = await process(db, [Entry(
         title="Химический кластер", text="Химический кластер займется химией и реагентами. "
-        "Химия станет точкой роста.", url="https://x.example/1", origin="t")], tagger=tagger)
+        "Химия станет точкой роста.", url="https://x.example/1", origin="t")],
+        understanding=understanding)
     assert [t.id for t in result.topics] == ["chem"]
     row = await db.fetchone("SELECT topic_id, terms FROM article_topics WHERE article_id = ?",
                             (result.article.id,))

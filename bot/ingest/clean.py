@@ -71,7 +71,13 @@ def _fold(line: str) -> str:
 
 
 def is_chrome_line(line: str) -> bool:
+    """Chrome inside an article: photo credits, share buttons, contacts."""
     return bool(_DROP.match(line) or _CONTACT.match(line))
+
+
+def is_chrome(line: str) -> bool:
+    """Any site chrome: what is dropped inside an article or starts its trailing chrome."""
+    return is_chrome_line(line) or bool(_CUT.match(line))
 
 
 def clean_paragraphs(text: str, *, title: str = "", markdown: bool = False) -> list[str]:

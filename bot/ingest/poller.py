@@ -24,7 +24,7 @@ from bot.pipeline import process
 from bot.storage.articles import known_urls
 from bot.storage.db import Database, utcnow
 from bot.storage.sources import get_source, record_failure, record_success
-from bot.understand.topics import Tagger
+from bot.understand.analyzer import Understanding
 
 log = logging.getLogger(__name__)
 _TEASER_END = re.compile(r"(\.\.\.|…|\[\s*…\s*\]|читать далее|подробнее|читать полностью)\W*$",
@@ -49,9 +49,10 @@ def is_teaser(entry: Entry, min_chars: int) -> bool:
 class Poller:
     def __init__(self, db: Database, fetcher: Fetcher, fetch_config: FetchConfig,
                  scheduler_config: SchedulerConfig,
-                 clock: Callable[[], datetime] = utcnow, tagger: Tagger | None = None) -> None:
+                 clock: Callable[[], datetime] = utcnow,
+                 understanding: Understanding | None = None) -> None:
         self.db = db
-        self.tagger = tagger
+        self.understanding = understanding
         self.fetcher = fetcher
         self.fetch_config = fetch_config
         self.scheduler_config = scheduler_config
@@ -107,7 +108,7 @@ class Poller:
         fresh = [e for e in feed.entries if not e.url or e.url not in stored]
         entries = await self._with_full_text(fresh, feed.warnings)
         results, warnings = await process(self.db, entries, source_id=source.id,
-                                          tagger=self.tagger)
+                                          understanding=self.understanding)
         await self._succeeded(source, etag, last_modified)
         new = sum(r.status != "duplicate" for r in results)
         return PollResult(source=source.name, status="ok", new=new,
@@ -147,7 +148,7 @@ class Poller:
             except FileReadError as exc:
                 warnings.append(str(exc))
         results, more = await process(self.db, entries, source_id=source.id,
-                                      tagger=self.tagger)
+                                      understanding=self.understanding)
         new = sum(r.status != "duplicate" for r in results)
         if warnings:  # an unreadable file fails the source; what could be read is kept
             more_note = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""

@@ -175,8 +175,12 @@ async def story_sources(conn: aiosqlite.Connection, story_id: int) -> list:
         " reprint_of FROM articles WHERE story_id = ? ORDER BY at, id", (story_id,))
 
 
-async def save_topics(conn: aiosqlite.Connection, article_id: int, tags) -> None:
-    """Topic tags of an article, with the terms that earned each (JSON list)."""
+async def save_understanding(conn: aiosqlite.Connection, article_id: int, understood) -> None:
+    """Topic tags (with the terms that earned each), summary and key figures of an article."""
+    tags = understood.topics
+    await conn.execute("UPDATE articles SET summary = ?, key_figures = ? WHERE id = ?",
+                       (understood.summary, json.dumps(list(understood.key_figures),
+                                                       ensure_ascii=False), article_id))
     await conn.executemany(
         "INSERT OR REPLACE INTO article_topics (article_id, topic_id, score, terms)"
         " VALUES (?, ?, ?, ?)",

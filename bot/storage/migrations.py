@@ -91,4 +91,8 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         ) WITHOUT ROWID""",
         "CREATE INDEX article_topics_topic ON article_topics (topic_id)",
     )),
+    (4, "summaries and key figures", (
+        "ALTER TABLE articles ADD COLUMN summary TEXT",
+        "ALTER TABLE articles ADD COLUMN key_figures TEXT",
+    )),
 ]

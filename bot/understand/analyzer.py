@@ -1,0 +1,30 @@
+"""Everything pressbot understands of one article, in one pure call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.config import TopicConfig
+from bot.understand.summary import MAX_CHARS, summarize
+from bot.understand.topics import Tagger, TopicTag
+
+
+@dataclass(frozen=True)
+class Understood:
+    topics: tuple[TopicTag, ...] = ()
+    summary: str | None = None
+    key_figures: tuple[str, ...] = ()
+
+
+class Understanding:
+    """Configured once (taxonomy, summary length), then applied to each article."""
+
+    def __init__(self, topics: Sequence[TopicConfig], summary_chars: int = MAX_CHARS) -> None:
+        self.tagger = Tagger(topics)
+        self.summary_chars = summary_chars
+
+    def __call__(self, title: str, text: str) -> Understood:
+        summary = summarize(title, text, self.summary_chars)
+        return Understood(topics=tuple(self.tagger.tag(title, text)),
+                          summary=summary.text or None, key_figures=summary.key_figures)
