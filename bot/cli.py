@@ -113,7 +113,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def make_understanding(settings: Settings) -> Understanding:
-    return Understanding(settings.topics, settings.summary_chars)
+    return Understanding(settings.topics, settings.summary_chars, settings.ner)
 
 
 async def reindex(db: Database, understanding: Understanding) -> None:
@@ -215,9 +215,9 @@ def analyze_record(item: AnalyzeInput, result: Processed) -> dict[str, Any]:
         "duplicate_of": result.duplicate_of,
         "story": result.story_id,
         "topics": [t.id for t in result.topics],
-        "places": [],
-        "people": [],
-        "organizations": [],
+        "places": list(result.understood.entities.places),
+        "people": list(result.understood.entities.people),
+        "organizations": list(result.understood.entities.organizations),
         "summary": result.understood.summary,
         "key_figures": list(result.understood.key_figures),
         "similarity": result.similarity,
@@ -278,6 +278,9 @@ def print_analysis(record: dict[str, Any], out: TextIO) -> None:
         shown = "; ".join(f"{t} ({', '.join(terms[:3])})"
                           for t, terms in record["topic_evidence"].items())
         out.write(f"topics:    {shown}\n")
+    for key in ("places", "people", "organizations"):
+        if record[key]:
+            out.write(f"{key + ':':<10} {', '.join(record[key])}\n")
     if record["summary"]:
         out.write(f"summary:   {record['summary']}\n")
     for figure in record["key_figures"]:

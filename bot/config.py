@@ -98,6 +98,7 @@ class Settings:
     sources: tuple[SourceConfig, ...] = ()
     topics: tuple[TopicConfig, ...] = ()
     summary_chars: int = 350
+    ner: bool = True
     origin: str = "<defaults>"
 
 
@@ -380,14 +381,18 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
     sources = _load_sources(data.get("sources"), c, base)
     topics = _load_topics(data.get("topics"), c) if "topics" in data else default_topics()
     u = c.table(data, "understanding")
-    c.unknown(u, "understanding.", {"summary_chars"})
+    c.unknown(u, "understanding.", {"summary_chars", "ner"})
     summary_chars = c.number(u, "summary_chars", 350, prefix="understanding.", minimum=80,
                              integer=True)
+    ner = u.get("ner", True)
+    if not isinstance(ner, bool):
+        c.fail("understanding.ner", f"must be true or false, got {ner!r}")
+        ner = True
     if c.problems:
         raise ConfigError(origin, c.problems)
     return Settings(database=db_path, telegram=TelegramConfig(token, api_server, admins),
                     fetch=fetch, scheduler=scheduler, sources=sources, topics=topics,
-                    summary_chars=summary_chars, origin=origin)
+                    summary_chars=summary_chars, ner=ner, origin=origin)
 
 
 def load_settings(path: Path | None = None, *, env: dict[str, str] | None = None) -> Settings:

@@ -176,7 +176,7 @@ async def process(db: Database, entries: list[Entry], *, source_id: int | None =
             existing = await find_existing(db, article)
             if existing is not None:
                 results.append(Processed(existing, "duplicate", existing.label,
-                                         existing.story_id))
+                                         existing.story_id, understood=f.understood))
                 continue
             stored = await insert_row(db.conn, article)
             results.append(await _place(db, stored, f))

@@ -97,6 +97,9 @@ async def test_ingest_seeds_then_analyze_against_the_archive(tmp_path):
     assert first["duplicate_of"] == str(seed)
     assert first["text"].startswith("Делегация от Томской области")
     assert first["text_chars"] == len(first["text"])
+    assert {"Беларусь", "Томская область"} <= set(first["places"])
+    assert "Владимир Мазур" in first["people"]
+    assert {"trade", "microelectronics", "culture", "science_education"} <= set(first["topics"])
     # "{base}/..." is no http(s) URL: the entry is named by file and guid, its url is null.
     assert records[1]["source"] == f"{DATA / 'feed_tomsk.json'}#uz-council-2025"
     assert records[1]["url"] is None

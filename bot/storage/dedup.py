@@ -176,11 +176,18 @@ async def story_sources(conn: aiosqlite.Connection, story_id: int) -> list:
 
 
 async def save_understanding(conn: aiosqlite.Connection, article_id: int, understood) -> None:
-    """Topic tags (with the terms that earned each), summary and key figures of an article."""
+    """Topic tags (with the terms that earned each), summary, key figures, people,
+    organisations and places of an article."""
     tags = understood.topics
     await conn.execute("UPDATE articles SET summary = ?, key_figures = ? WHERE id = ?",
                        (understood.summary, json.dumps(list(understood.key_figures),
                                                        ensure_ascii=False), article_id))
+    e = understood.entities
+    await conn.executemany(
+        "INSERT OR IGNORE INTO article_entities (article_id, kind, name) VALUES (?, ?, ?)",
+        [(article_id, kind, name) for kind, names in (
+            ("person", e.people), ("organization", e.organizations),
+            ("location", e.locations), ("place", e.places)) for name in names])
     await conn.executemany(
         "INSERT OR REPLACE INTO article_topics (article_id, topic_id, score, terms)"
         " VALUES (?, ?, ?, ?)",

@@ -95,4 +95,14 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         "ALTER TABLE articles ADD COLUMN summary TEXT",
         "ALTER TABLE articles ADD COLUMN key_figures TEXT",
     )),
+    (5, "people, organisations and places", (
+        """CREATE TABLE article_entities (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('person', 'organization', 'location', 'place')),
+            name TEXT NOT NULL,
+            mentions INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (article_id, kind, name)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX article_entities_name ON article_entities (kind, name)",
+    )),
 ]

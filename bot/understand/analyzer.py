@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.config import TopicConfig
+from bot.understand.entities import Entities, extract
 from bot.understand.summary import MAX_CHARS, summarize
 from bot.understand.topics import Tagger, TopicTag
 
@@ -15,16 +16,20 @@ class Understood:
     topics: tuple[TopicTag, ...] = ()
     summary: str | None = None
     key_figures: tuple[str, ...] = ()
+    entities: Entities = field(default_factory=Entities)
 
 
 class Understanding:
     """Configured once (taxonomy, summary length), then applied to each article."""
 
-    def __init__(self, topics: Sequence[TopicConfig], summary_chars: int = MAX_CHARS) -> None:
+    def __init__(self, topics: Sequence[TopicConfig], summary_chars: int = MAX_CHARS,
+                 ner: bool = True) -> None:
         self.tagger = Tagger(topics)
         self.summary_chars = summary_chars
+        self.ner = ner
 
     def __call__(self, title: str, text: str) -> Understood:
         summary = summarize(title, text, self.summary_chars)
         return Understood(topics=tuple(self.tagger.tag(title, text)),
-                          summary=summary.text or None, key_figures=summary.key_figures)
+                          summary=summary.text or None, key_figures=summary.key_figures,
+                          entities=extract(title, text) if self.ner else Entities())
