@@ -4,7 +4,12 @@ a. Topics on the 925 ria.ru articles: precision, recall and F1 of `culture` agai
    rubric, and of the economic tags (any of ECONOMIC) against the economy rubric. Yardstick:
    TF-IDF over lemmas with logistic regression, 5-fold cross-validated on the same rubric (it
    learns from the labels; our tagger never sees them).
-c. Throughput of tagging, articles per second on one core.
+b. Summaries on the same articles (dateline stripped): ROUGE-1/2/L F1 on lower-case surface
+   tokens against title + subtitle, beside Lead-1/2/3 cut to the same 350 characters by whole
+   sentences and sumy's TextRank and LexRank at the same length (tokenised with razdel: sumy's
+   own Russian tokenizer needs NLTK data). Also: summaries that are not whole sentences of the
+   article, and articles whose figures appear in neither summary nor key figures.
+c. Throughput, articles per second on one core: tags + summary, and with NER.
 
     pip install -e '.[bench]'; python bench/eval_understanding.py
 """
@@ -17,10 +22,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import re
+
 from bench._data import load_ria, print_table
 from bench.variants import strip_dateline
 from bot.config import default_topics
 from bot.text.normalize import content_lemmas
+from bot.understand.analyzer import Understanding
+from bot.understand.figures import FIGURE
+from bot.understand.summary import MAX_CHARS, split_sentences, summarize
 from bot.understand.topics import Tagger
 
 # Passenger transport, IT, medicine and science news are society as often as economy in the
@@ -53,12 +63,137 @@ def yardstick(docs: list[str], gold: list[bool]) -> tuple[float, float, float]:
     return prf([bool(p) for p in pred], gold)
 
 
+def tokens(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def ngrams(toks: list[str], n: int) -> dict[tuple[str, ...], int]:
+    out: dict[tuple[str, ...], int] = {}
+    for i in range(len(toks) - n + 1):
+        key = tuple(toks[i:i + n])
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+def rouge_n(candidate: str, reference: str, n: int) -> float:
+    c, r = ngrams(tokens(candidate), n), ngrams(tokens(reference), n)
+    overlap = sum(min(v, r.get(k, 0)) for k, v in c.items())
+    if not overlap:
+        return 0.0
+    p, rec = overlap / sum(c.values()), overlap / sum(r.values())
+    return 2 * p * rec / (p + rec)
+
+
+def rouge_l(candidate: str, reference: str) -> float:
+    a, b = tokens(candidate), tokens(reference)
+    if not a or not b:
+        return 0.0
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    lcs = prev[-1]
+    if not lcs:
+        return 0.0
+    p, r = lcs / len(a), lcs / len(b)
+    return 2 * p * r / (p + r)
+
+
+def fit(sentences: list[str], limit: int = MAX_CHARS) -> str:
+    out, size = [], 0
+    for s in sentences:
+        if size + len(s) + (1 if out else 0) > limit:
+            break
+        out.append(s)
+        size += len(s) + (1 if len(out) > 1 else 0)
+    return " ".join(out) if out else (sentences[0] if sentences else "")
+
+
+def lead(text: str, k: int) -> str:
+    return fit(split_sentences(text)[:k])
+
+
+def sumy_summarizers():
+    try:
+        from sumy.nlp.stemmers import Stemmer
+        from sumy.parsers.plaintext import PlaintextParser
+        from sumy.summarizers.lex_rank import LexRankSummarizer
+        from sumy.summarizers.text_rank import TextRankSummarizer
+    except ImportError:
+        return {}
+
+    class RazdelTokenizer:
+        language = "russian"
+
+        def to_sentences(self, paragraph: str) -> list[str]:
+            return split_sentences(paragraph)
+
+        def to_words(self, sentence: str) -> list[str]:
+            return re.findall(r"\w+", sentence)
+
+    tokenizer = RazdelTokenizer()
+    out = {}
+    for name, cls in (("sumy TextRank", TextRankSummarizer), ("sumy LexRank", LexRankSummarizer)):
+        summarizer = cls(Stemmer("russian"))
+
+        def run(text: str, summarizer=summarizer) -> str:
+            doc = PlaintextParser.from_string(text, tokenizer).document
+            ranked = [str(s) for s in summarizer(doc, len(doc.sentences))]
+            order = {s: i for i, s in enumerate(str(x) for x in doc.sentences)}
+            chosen, size = [], 0
+            for s in ranked:
+                if size + len(s) + 1 <= MAX_CHARS:
+                    chosen.append(s)
+                    size += len(s) + 1
+                if len(chosen) == 3:
+                    break
+            return " ".join(sorted(chosen, key=lambda s: order.get(s, 0)))
+
+        out[name] = run
+    return out
+
+
+def eval_summaries(articles) -> None:
+    systems = {"Lead-1": lambda t, x: lead(x, 1), "Lead-2": lambda t, x: lead(x, 2),
+               "Lead-3": lambda t, x: lead(x, 3),
+               "ours": lambda t, x: summarize(t, x).text}
+    for name, fn in sumy_summarizers().items():
+        systems[name] = lambda t, x, fn=fn: fn(x)
+    texts = [("\n\n".join(p.strip() for p in strip_dateline(a.content).split("  ")
+                           if p.strip()), a) for a in articles]
+    rows = []
+    for name, fn in systems.items():
+        r1 = r2 = rl = 0.0
+        for text, a in texts:
+            summary = fn(a.title, text)
+            reference = f"{a.title}. {a.subtitle}"
+            r1 += rouge_n(summary, reference, 1)
+            r2 += rouge_n(summary, reference, 2)
+            rl += rouge_l(summary, reference)
+        n = len(texts)
+        rows.append((name, f"{100 * r1 / n:.1f}", f"{100 * r2 / n:.1f}", f"{100 * rl / n:.1f}"))
+    not_whole = lost = 0
+    for text, a in texts:
+        s = summarize(a.title, text)
+        sentences = set(split_sentences(text))
+        not_whole += any(x not in sentences for x in s.sentences)
+        figures = {m.group(0).strip() for m in FIGURE.finditer(text)
+                   if m.group("scale") or m.group("unit")}
+        kept = s.text + " " + " ".join(s.key_figures)
+        lost += any(f not in kept for f in figures)
+    print(f"b. Summaries of {len(texts)} ria.ru articles against title + subtitle "
+          f"(ROUGE F1 x 100, surface tokens; all at most {MAX_CHARS} characters)\n")
+    print_table(rows, ("system", "ROUGE-1", "ROUGE-2", "ROUGE-L"))
+    print(f"\n   ours: {not_whole} summaries not made of whole sentences; {lost} articles with a"
+          f" figure in neither summary nor key figures (key figures keep at most 10)\n")
+
+
 def main() -> None:
     articles = load_ria()
     tagger = Tagger(default_topics())
-    t = time.perf_counter()
     tags = [{x.id for x in tagger.tag(a.title, strip_dateline(a.content))} for a in articles]
-    seconds = time.perf_counter() - t
     lemma_docs = [" ".join(content_lemmas(a.title + "\n" + strip_dateline(a.content)))
                   for a in articles]
     rows = []
@@ -74,12 +209,19 @@ def main() -> None:
     print_table(rows, ("rubric", "articles", "P ours", "R ours", "F1 ours",
                        "P yardstick", "R yardstick", "F1 yardstick"))
     print("\n(target F1 >= 0.90 for each; the yardstick is learned, 5-fold CV on the labels)\n")
-    print(f"c. Tagging throughput: {len(articles) / seconds:.0f} articles/s on one core "
-          f"(lemma cache warm after the first pass: see the second figure)")
-    t = time.perf_counter()
-    for a in articles:
-        tagger.tag(a.title, strip_dateline(a.content))
-    print(f"   second pass: {len(articles) / (time.perf_counter() - t):.0f} articles/s")
+    eval_summaries(articles)
+    rows = []
+    for label, understanding in (("tags + summary + figures", Understanding(default_topics(),
+                                                                           ner=False)),
+                                 ("... and NER", Understanding(default_topics(), ner=True))):
+        understanding("warm", "Загрузка моделей.")
+        t = time.perf_counter()
+        for a in articles:
+            understanding(a.title, strip_dateline(a.content))
+        rows.append((label, f"{len(articles) / (time.perf_counter() - t):.0f}"))
+    print("c. Throughput on one core (lemma cache warm from the runs above)\n")
+    print_table(rows, ("stage", "articles/s"))
+    print("\n(targets: >= 300/s without NER, >= 45/s with NER)")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ def _context(sentence: str, start: int) -> str:
     return " ".join(words[-7:])
 
 
-def key_figures(sentences: list[str], limit: int = 6) -> list[str]:
+def key_figures(sentences: list[str], limit: int = 10) -> list[str]:
     """Distinct figures in text order, each as 'what it measures + amount + unit'."""
     out: list[str] = []
     seen: set[str] = set()
