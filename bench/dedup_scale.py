@@ -265,7 +265,7 @@ def main() -> None:
                              pct(r["insert"], 99), pct(r["query"], 50), pct(r["query"], 99),
                              f"{r['hits'] / len(targets):.3f}", f"{r['memory']:.0f}",
                              f"{r['size'] / 2**20:.0f}" if r["size"] else "-",
-                             f"{r['ready']:.2f}"))
+                             f"{r['ready']:.3f}"))
                 print(f"  {name}: done", flush=True)
     print()
     print_table(rows, ("articles", "index", "build s", "insert p50 ms", "insert p99 ms",
