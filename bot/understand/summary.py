@@ -21,7 +21,7 @@ from bot.understand.figures import FIGURE, key_figures
 MAX_CHARS = 350
 MAX_SENTENCES = 3
 MIN_SENTENCE = 25
-ENOUGH = 0.5  # past two sentences, stop once the summary holds this share of the limit
+ENOUGH = 0.3  # past two sentences, stop once the summary holds this share of the limit
 # Score weights (bench/eval_understanding.py measures them).
 W_POSITION = 1.2
 W_CENTRALITY = 1.0
