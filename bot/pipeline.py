@@ -14,11 +14,15 @@ import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import PurePath
 
 from bot.dedup.fingerprint import Fingerprint, fingerprint
 from bot.dedup.minhash import window_keys
 from bot.dedup.reprints import Comparison, compare
 from bot.dedup.stories import STORY_WINDOW, best_story, host_of, story_terms
+from bot.delivery.decide import NewStory, enqueue_story
+from bot.delivery.match import StoryFacts, story_lemmas
+from bot.delivery.render import StoryView
 from bot.ingest.clean import clean_text, clean_title
 from bot.ingest.htmltext import html_to_text
 from bot.models import Article, Entry
@@ -84,6 +88,7 @@ class Features:
     story_terms: list[str]
     host: str
     understood: Understood = field(default_factory=Understood)
+    lemmas: list[str] = field(default_factory=list)  # title and text, for subscribers' words
 
 
 def features(article: Article, understanding: Understanding | None = None) -> Features:
@@ -92,7 +97,8 @@ def features(article: Article, understanding: Understanding | None = None) -> Fe
     query = window_keys(fp.heads[:MAX_QUERY_WINDOWS] + fp.windows[:MAX_QUERY_WINDOWS])
     understood = understanding(article.title, article.text) if understanding else Understood()
     return Features(fp, query, index, story_terms(article.title, article.text),
-                    host_of(article.url, article.origin), understood)
+                    host_of(article.url, article.origin), understood,
+                    story_lemmas(article.title, article.text))
 
 
 def _time(article: Article) -> datetime:
@@ -149,7 +155,24 @@ async def _place(db: Database, article: Article, f: Features) -> Processed:
         return Processed(article, "new", None, match.story_id, match.score, f.understood)
     story_id = await dedup_store.create_story(conn, article.id, article.title, at)
     await dedup_store.attach(conn, article.id, story_id, None, None)
+    await enqueue_story(conn, new_story(story_id, article, f))
     return Processed(article, "new", None, story_id, None, f.understood)
+
+
+def outlet_name(host: str) -> str:
+    """'tomsk.gov.ru', or for files the folder's name ('seeds')."""
+    return PurePath(host.removeprefix("file:")).name if host.startswith("file:") else host
+
+
+def new_story(story_id: int, article: Article, f: Features) -> NewStory:
+    u = f.understood
+    view = StoryView(story_id=story_id, title=article.title, url=article.url,
+                     summary=u.summary, key_figures=u.key_figures,
+                     outlets=(outlet_name(f.host),) if f.host else (),
+                     topics=tuple(t.id for t in u.topics))
+    facts = StoryFacts(topics=frozenset(t.id for t in u.topics),
+                       places=frozenset(u.entities.places), lemmas=f.lemmas)
+    return NewStory(view, facts)
 
 
 async def process(db: Database, entries: list[Entry], *, source_id: int | None = None,

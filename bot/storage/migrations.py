@@ -105,4 +105,57 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         ) WITHOUT ROWID""",
         "CREATE INDEX article_entities_name ON article_entities (kind, name)",
     )),
+    (6, "chats, filters, outbox", (
+        """CREATE TABLE chats (
+            chat_id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL DEFAULT 'private'
+                CHECK (kind IN ('private', 'group', 'supergroup', 'channel')),
+            title TEXT,
+            lang TEXT NOT NULL DEFAULT 'ru',
+            mode TEXT NOT NULL DEFAULT 'instant' CHECK (mode IN ('instant', 'digest')),
+            digest_time TEXT NOT NULL DEFAULT '09:00',
+            tz TEXT NOT NULL DEFAULT 'Asia/Tomsk',
+            thread_id INTEGER,
+            status TEXT NOT NULL DEFAULT 'active'
+                CHECK (status IN ('active', 'paused', 'blocked', 'dead')),
+            last_digest_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE chat_filters (
+            chat_id INTEGER NOT NULL REFERENCES chats(chat_id)
+                ON DELETE CASCADE ON UPDATE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('topic', 'place', 'follow', 'exclude')),
+            value TEXT NOT NULL,
+            PRIMARY KEY (chat_id, kind, value)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            chat_id INTEGER NOT NULL REFERENCES chats(chat_id)
+                ON DELETE CASCADE ON UPDATE CASCADE,
+            story_id INTEGER REFERENCES stories(id),
+            kind TEXT NOT NULL CHECK (kind IN ('story', 'digest', 'edit', 'notice')),
+            text TEXT NOT NULL,
+            thread_id INTEGER,
+            preview INTEGER NOT NULL DEFAULT 1,
+            edit_message_id INTEGER,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'dropped')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            last_error TEXT,
+            message_id INTEGER,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        )""",
+        "CREATE INDEX outbox_pending ON outbox (id) WHERE status = 'pending'",
+        "CREATE INDEX outbox_chat ON outbox (chat_id, status)",
+        """CREATE TABLE deliveries (
+            chat_id INTEGER NOT NULL REFERENCES chats(chat_id)
+                ON DELETE CASCADE ON UPDATE CASCADE,
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            outbox_id INTEGER REFERENCES outbox(id),
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, story_id)
+        ) WITHOUT ROWID""",
+    )),
 ]

@@ -1,0 +1,1 @@
+"""Delivery: which chats get a story, how it reads, and the paced sender."""

@@ -1,0 +1,109 @@
+"""Telegram messages in HTML parse mode: every piece of article text escaped, at most 4096
+characters, split only between items (never inside a tag or an entity). Pure."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+LIMIT = 4096
+SUMMARY_MAX = 1200  # characters of escaped summary in one item; an item stays under 2,600
+
+
+@dataclass(frozen=True)
+class StoryView:
+    story_id: int
+    title: str
+    url: str | None
+    summary: str | None
+    key_figures: tuple[str, ...]
+    outlets: tuple[str, ...]  # first the original's
+    topics: tuple[str, ...] = ()
+
+
+TEXTS = {
+    "ru": {"source": "Источник", "sources": "Источники", "figures": "Цифры",
+           "digest": "Дайджест", "also": "также", "other": "Другое"},
+    "en": {"source": "Source", "sources": "Sources", "figures": "Figures",
+           "digest": "Digest", "also": "also", "other": "Other"},
+}
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _link(title: str, url: str | None) -> str:
+    text = esc_clip(title, 600)
+    if url and url.startswith(("http://", "https://")) and len(url) <= 1000:
+        return f'<a href="{html.escape(url, quote=True)}">{text}</a>'
+    return text
+
+
+def esc_clip(text: str, budget: int) -> str:
+    """Escaped text of at most ``budget`` characters, cut between characters (never inside an
+    entity such as &amp;) and preferably at a space, with an ellipsis when cut."""
+    out: list[str] = []
+    size = 0
+    for ch in text:
+        piece = esc(ch)
+        if size + len(piece) > budget - 1:
+            clipped = "".join(out)
+            head, _, _tail = clipped.rpartition(" ")
+            return (head if len(head) > budget // 2 else clipped) + "…"
+        out.append(piece)
+        size += len(piece)
+    return "".join(out)
+
+
+def story_item(story: StoryView, lang: str = "ru", *, figures: int = 3) -> str:
+    t = TEXTS.get(lang, TEXTS["ru"])
+    lines = [f"<b>{_link(story.title, story.url)}</b>"]
+    if story.summary:
+        lines.append(esc_clip(story.summary, SUMMARY_MAX))
+    if story.key_figures and figures:
+        lines.append(f"{t['figures']}: " + "; ".join(esc_clip(f, 120)
+                                                    for f in story.key_figures[:figures]))
+    if story.outlets:
+        label = t["source"] if len(story.outlets) == 1 else f"{t['sources']} ({len(story.outlets)})"
+        lines.append(f"<i>{label}: {esc_clip(', '.join(story.outlets[:5]), 300)}</i>")
+    return "\n".join(lines)
+
+
+def also_line(outlets: Sequence[str], lang: str = "ru") -> str:
+    t = TEXTS.get(lang, TEXTS["ru"])
+    return f"<i>{t['also']}: {esc_clip(', '.join(outlets[:8]), 400)}</i>"
+
+
+def pack(blocks: Sequence[str], limit: int = LIMIT, sep: str = "\n\n") -> list[str]:
+    """Join blocks into messages of at most ``limit`` characters, splitting only between
+    blocks. Items are built with clipped, escaped parts, so no block exceeds the limit."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        if len(block) > limit:
+            raise ValueError(f"message block of {len(block)} characters")
+        candidate = f"{current}{sep}{block}" if current else block
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            messages.append(current)
+            current = block
+    if current:
+        messages.append(current)
+    return messages
+
+
+def digest_messages(groups: Sequence[tuple[str, Sequence[StoryView]]], lang: str = "ru"
+                    ) -> list[str]:
+    """A digest: a heading per topic group, then its stories; split between items."""
+    t = TEXTS.get(lang, TEXTS["ru"])
+    blocks = [f"<b>{t['digest']}</b>"]
+    for heading, stories in groups:
+        items = [story_item(s, lang, figures=2) for s in stories]
+        if not items:
+            continue
+        blocks.append(f"<b>— {esc(heading)} —</b>\n" + items[0])
+        blocks.extend(items[1:])
+    return pack(blocks)

@@ -1,0 +1,126 @@
+"""Chats (subscribers, groups, channels) and their filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.delivery.match import Filters, phrase_stems
+from bot.storage.db import Database, from_db_time, to_db_time, utcnow
+
+
+@dataclass(frozen=True)
+class Chat:
+    chat_id: int
+    kind: str
+    lang: str
+    mode: str
+    digest_time: str
+    tz: str
+    thread_id: int | None
+    status: str
+    last_digest_at: datetime | None
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind != "private"
+
+
+def _chat(row) -> Chat:
+    return Chat(row["chat_id"], row["kind"], row["lang"], row["mode"], row["digest_time"],
+                row["tz"], row["thread_id"], row["status"], from_db_time(row["last_digest_at"]))
+
+
+async def upsert_chat(db: Database, chat_id: int, kind: str = "private", *,
+                      title: str | None = None, thread_id: int | None = None,
+                      activate: bool = True) -> Chat:
+    now = to_db_time(utcnow())
+    async with db.write() as conn:
+        await conn.execute(
+            "INSERT INTO chats (chat_id, kind, title, thread_id, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET"
+            " kind = excluded.kind, title = COALESCE(excluded.title, title),"
+            " thread_id = COALESCE(excluded.thread_id, thread_id),"
+            " updated_at = excluded.updated_at,"
+            " status = CASE WHEN ? THEN 'active' ELSE status END",
+            (chat_id, kind, title, thread_id, now, now, int(activate)))
+    chat = await get_chat(db, chat_id)
+    assert chat is not None
+    return chat
+
+
+async def get_chat(db: Database, chat_id: int) -> Chat | None:
+    row = await db.fetchone("SELECT * FROM chats WHERE chat_id = ?", (chat_id,))
+    return _chat(row) if row else None
+
+
+async def update_chat(db: Database, chat_id: int, **fields: object) -> None:
+    allowed = {"lang", "mode", "digest_time", "tz", "status", "thread_id", "last_digest_at"}
+    assert set(fields) <= allowed, fields
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    async with db.write() as conn:
+        await conn.execute(f"UPDATE chats SET {sets}, updated_at = ? WHERE chat_id = ?",
+                           (*fields.values(), to_db_time(utcnow()), chat_id))
+
+
+async def forget_chat(db: Database, chat_id: int) -> None:
+    """Everything stored about a chat goes: filters, queue, delivery history, the chat."""
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM chats WHERE chat_id = ?", (chat_id,))
+
+
+async def set_filter(db: Database, chat_id: int, kind: str, value: str, on: bool) -> None:
+    async with db.write() as conn:
+        if on:
+            await conn.execute("INSERT OR IGNORE INTO chat_filters (chat_id, kind, value)"
+                               " VALUES (?, ?, ?)", (chat_id, kind, value))
+        else:
+            await conn.execute("DELETE FROM chat_filters WHERE chat_id = ? AND kind = ?"
+                               " AND value = ?", (chat_id, kind, value))
+
+
+async def filter_values(db: Database, chat_id: int) -> dict[str, list[str]]:
+    rows = await db.fetchall("SELECT kind, value FROM chat_filters WHERE chat_id = ?"
+                             " ORDER BY kind, value", (chat_id,))
+    out: dict[str, list[str]] = {"topic": [], "place": [], "follow": [], "exclude": []}
+    for r in rows:
+        out[r["kind"]].append(r["value"])
+    return out
+
+
+def filters_from_values(values: dict[str, list[str]]) -> Filters:
+    return Filters(topics=frozenset(values.get("topic", ())),
+                   places=frozenset(values.get("place", ())),
+                   follow=tuple(phrase_stems(v) for v in values.get("follow", ())),
+                   exclude=tuple(phrase_stems(v) for v in values.get("exclude", ())))
+
+
+async def instant_chats(conn: aiosqlite.Connection) -> list[tuple[Chat, Filters]]:
+    """Active chats in instant mode with their filters (inside a write transaction)."""
+    async with conn.execute("SELECT * FROM chats WHERE status = 'active' AND mode = 'instant'"
+                            ) as cur:
+        chats = [_chat(r) for r in await cur.fetchall()]
+    async with conn.execute("SELECT f.chat_id, f.kind, f.value FROM chat_filters f JOIN chats c"
+                            " ON c.chat_id = f.chat_id WHERE c.status = 'active'"
+                            " AND c.mode = 'instant'") as cur:
+        rows = await cur.fetchall()
+    values: dict[int, dict[str, list[str]]] = {}
+    for r in rows:
+        values.setdefault(r[0], {}).setdefault(r[1], []).append(r[2])
+    return [(c, filters_from_values(values.get(c.chat_id, {}))) for c in chats]
+
+
+async def migrate_chat(db: Database, old: int, new: int) -> None:
+    """A group became a supergroup: everything moves to the new id (ON UPDATE CASCADE)."""
+    async with db.write() as conn:
+        exists = await (await conn.execute("SELECT 1 FROM chats WHERE chat_id = ?", (new,))
+                        ).fetchone()
+        if exists:  # both ids known: the queue moves, the old chat goes
+            await conn.execute("UPDATE OR IGNORE outbox SET chat_id = ? WHERE chat_id = ?"
+                               " AND status = 'pending'", (new, old))
+            await conn.execute("DELETE FROM chats WHERE chat_id = ?", (old,))
+        else:
+            await conn.execute("UPDATE chats SET chat_id = ?, kind = 'supergroup'"
+                               " WHERE chat_id = ?", (new, old))

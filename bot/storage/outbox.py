@@ -1,0 +1,102 @@
+"""The outbox: every message to send, written in the same transaction as the decision to send.
+
+A row is 'sent' only after Telegram accepted it, so a crash repeats at most the one message in
+flight per chat. deliveries (chat, story) is unique: a story is queued for a chat once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.storage.db import Database, to_db_time, utcnow
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    chat_id: int
+    chat_kind: str
+    story_id: int | None
+    kind: str
+    text: str
+    thread_id: int | None
+    preview: bool
+    edit_message_id: int | None
+    attempts: int
+
+
+async def enqueue(conn: aiosqlite.Connection, chat_id: int, text: str, *, kind: str = "story",
+                  story_id: int | None = None, thread_id: int | None = None,
+                  preview: bool = True, edit_message_id: int | None = None) -> int | None:
+    """Queue a message (inside an open write transaction). A story is queued for a chat once:
+    returns None when it already was."""
+    now = to_db_time(utcnow())
+    if story_id is not None and kind in ("story", "digest"):
+        cur = await conn.execute("INSERT OR IGNORE INTO deliveries (chat_id, story_id, created_at)"
+                                 " VALUES (?, ?, ?)", (chat_id, story_id, now))
+        if cur.rowcount == 0:
+            return None
+    cur = await conn.execute(
+        "INSERT INTO outbox (chat_id, story_id, kind, text, thread_id, preview, edit_message_id,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (chat_id, story_id, kind, text, thread_id, int(preview), edit_message_id, now))
+    outbox_id = cur.lastrowid
+    if story_id is not None and kind in ("story", "digest"):
+        await conn.execute("UPDATE deliveries SET outbox_id = ? WHERE chat_id = ? AND story_id = ?",
+                           (outbox_id, chat_id, story_id))
+    return outbox_id
+
+
+async def due(db: Database, now: datetime, busy: set[int], limit: int = 100) -> list[OutboxRow]:
+    """The oldest pending row of each chat that is not busy, due now, oldest first."""
+    rows = await db.fetchall(
+        "SELECT o.*, c.kind AS chat_kind FROM outbox o JOIN chats c ON c.chat_id = o.chat_id"
+        " WHERE o.status = 'pending' AND c.status IN ('active', 'paused')"
+        " AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)"
+        " AND o.id = (SELECT MIN(id) FROM outbox WHERE chat_id = o.chat_id AND status = 'pending')"
+        " ORDER BY o.id LIMIT ?", (to_db_time(now), limit + len(busy)))
+    out = []
+    for r in rows:
+        if r["chat_id"] in busy:
+            continue
+        out.append(OutboxRow(r["id"], r["chat_id"], r["chat_kind"], r["story_id"], r["kind"],
+                             r["text"], r["thread_id"], bool(r["preview"]),
+                             r["edit_message_id"], r["attempts"]))
+    return out[:limit]
+
+
+async def mark_sent(db: Database, row_id: int, message_id: int | None) -> None:
+    async with db.write() as conn:
+        await conn.execute("UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?"
+                           " WHERE id = ?", (message_id, to_db_time(utcnow()), row_id))
+
+
+async def mark_retry(db: Database, row_id: int, error: str, at: datetime, *,
+                     count: bool = True) -> None:
+    async with db.write() as conn:
+        await conn.execute(
+            "UPDATE outbox SET attempts = attempts + ?, last_error = ?, next_attempt_at = ?"
+            " WHERE id = ?", (int(count), error[:300], to_db_time(at), row_id))
+
+
+async def drop(db: Database, row_id: int, error: str) -> None:
+    async with db.write() as conn:
+        await conn.execute("UPDATE outbox SET status = 'dropped', last_error = ? WHERE id = ?",
+                           (error[:300], row_id))
+
+
+async def stop_chat(db: Database, chat_id: int, status: str, error: str) -> None:
+    """The chat blocked the bot or is gone: mark it and drop what was queued for it."""
+    async with db.write() as conn:
+        await conn.execute("UPDATE chats SET status = ?, updated_at = ? WHERE chat_id = ?",
+                           (status, to_db_time(utcnow()), chat_id))
+        await conn.execute("UPDATE outbox SET status = 'dropped', last_error = ?"
+                           " WHERE chat_id = ? AND status = 'pending'", (error[:300], chat_id))
+
+
+async def depth(db: Database) -> int:
+    row = await db.fetchone("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
+    return int(row["n"])
