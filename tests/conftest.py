@@ -137,3 +137,25 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def fake_bot_api():
+    from fakebot import FakeBotAPI
+
+    server = FakeBotAPI()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+TEST_TOKEN = "123456789:AAF-test-token-for-the-fake-api-0123456"
+
+
+@pytest.fixture
+async def tg_bot(fake_bot_api):
+    from bot.delivery.sender import make_bot
+
+    bot = make_bot(TEST_TOKEN, fake_bot_api.base)
+    yield bot
+    await bot.session.close()

@@ -1,0 +1,236 @@
+"""A fake Telegram Bot API server on 127.0.0.1 that speaks the real protocol.
+
+aiogram's real client talks to it through `TelegramAPIServer.from_base(...)` (the same setting
+as `[telegram] api_server`). It answers /bot<token>/<method> with Telegram's JSON, records what
+was sent, enforces Telegram's limits (about 30 messages/s overall, 1/s per private chat,
+20/min per group or channel) by answering 429 with retry_after, and injects failures: blocked
+users (403), chats not found (400), migrated groups (400 with migrate_to_chat_id), 5xx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = {"id": 777000111, "is_bot": True, "first_name": "pressbot",
+            "username": "pressbot_test_bot"}
+
+
+@dataclass
+class Sent:
+    chat_id: int
+    text: str
+    message_id: int
+    parse_mode: str | None
+    thread_id: int | None
+    no_preview: bool
+    reply_markup: Any
+    at: float
+
+
+@dataclass
+class FakeBotAPI:
+    global_rate: int = 30
+    private_per_second: int = 1
+    group_per_minute: int = 20
+    enforce: bool = True
+    blocked: set[int] = field(default_factory=set)
+    not_found: set[int] = field(default_factory=set)
+    migrated: dict[int, int] = field(default_factory=dict)
+    fail_next: int = 0  # answer this many sends with 502
+    forced_429: dict[int, int] = field(default_factory=dict)  # chat -> 429s still to answer
+    retry_after: int = 1
+    delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.sent: list[Sent] = []
+        self.edits: list[dict[str, Any]] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.commands: list[Any] = []
+        self.callback_answers: list[dict[str, Any]] = []
+        self.too_many = 0
+        self.errors: list[tuple[int, str]] = []
+        self.updates: list[dict[str, Any]] = []
+        self._update_id = 0
+        self._new_update = asyncio.Event()
+        self._message_id = 0
+        self._global: deque[float] = deque()
+        self._per_chat: dict[int, deque[float]] = defaultdict(deque)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ---------------------------------------------------------------- server
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # ---------------------------------------------------------------- test helpers
+
+    def messages_to(self, chat_id: int) -> list[Sent]:
+        return [s for s in self.sent if s.chat_id == chat_id]
+
+    def push_message(self, chat_id: int, text: str, *, user_id: int | None = None,
+                     chat_type: str = "private") -> None:
+        """A user writes to the bot: queued for getUpdates."""
+        self._message_id += 1
+        self._push({"message": {
+            "message_id": self._message_id, "date": int(time.time()),
+            "chat": {"id": chat_id, "type": chat_type, "first_name": "Тест"},
+            "from": {"id": user_id or chat_id, "is_bot": False, "first_name": "Тест"},
+            "text": text,
+            **({"entities": [{"type": "bot_command", "offset": 0,
+                              "length": len(text.split()[0])}]} if text.startswith("/") else {}),
+        }})
+
+    def push_callback(self, chat_id: int, message_id: int, data: str) -> None:
+        self._push({"callback_query": {
+            "id": str(self._update_id + 1), "chat_instance": "1",
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Тест"},
+            "message": {"message_id": message_id, "date": int(time.time()),
+                        "chat": {"id": chat_id, "type": "private"}, "text": "…"},
+            "data": data}})
+
+    def _push(self, update: dict[str, Any]) -> None:
+        self._update_id += 1
+        self.updates.append({"update_id": self._update_id, **update})
+        self._new_update.set()
+
+    # ---------------------------------------------------------------- protocol
+
+    @staticmethod
+    async def _params(request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            return dict(await request.json())
+        data = await request.post()
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            text = value if isinstance(value, str) else value.file.read().decode()
+            if key in ("reply_markup", "link_preview_options", "commands", "allowed_updates"):
+                try:
+                    out[key] = json.loads(text)
+                    continue
+                except ValueError:
+                    pass
+            out[key] = text
+        return out
+
+    @staticmethod
+    def _ok(result: Any) -> web.Response:
+        return web.json_response({"ok": True, "result": result})
+
+    def _error(self, status: int, description: str, **parameters: Any) -> web.Response:
+        self.errors.append((status, description))
+        body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+        if parameters:
+            body["parameters"] = parameters
+        return web.json_response(body, status=status)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"].lower()
+        params = await self._params(request)
+        self.calls.append((method, params))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if method == "getme":
+            return self._ok(BOT_USER)
+        if method in ("deletewebhook", "setmycommands", "deletemycommands", "close"):
+            if method == "setmycommands":
+                self.commands.append(params.get("commands"))
+            return self._ok(True)
+        if method == "getupdates":
+            return await self._get_updates(params)
+        if method == "answercallbackquery":
+            self.callback_answers.append(params)
+            return self._ok(True)
+        if method in ("sendmessage", "editmessagetext"):
+            return self._send(method, params)
+        return self._error(404, "Not Found: method not found")
+
+    async def _get_updates(self, params: dict[str, Any]) -> web.Response:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        pending = [u for u in self.updates if u["update_id"] >= offset]
+        if not pending and timeout:
+            self._new_update.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_update.wait(), min(timeout, 1.0))
+            pending = [u for u in self.updates if u["update_id"] >= offset]
+        return self._ok(pending)
+
+    def _limited(self, chat_id: int) -> bool:
+        now = time.monotonic()
+        window = self._global
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        chat = self._per_chat[chat_id]
+        group = chat_id < 0
+        span, allowed = (60.0, self.group_per_minute) if group else (1.0,
+                                                                     self.private_per_second)
+        while chat and now - chat[0] >= span:
+            chat.popleft()
+        if len(window) >= self.global_rate or len(chat) >= allowed:
+            return True
+        window.append(now)
+        chat.append(now)
+        return False
+
+    def _send(self, method: str, params: dict[str, Any]) -> web.Response:
+        chat_id = int(params["chat_id"])
+        if chat_id in self.migrated:
+            return self._error(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                               migrate_to_chat_id=self.migrated[chat_id])
+        if chat_id in self.blocked:
+            return self._error(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.not_found:
+            return self._error(400, "Bad Request: chat not found")
+        if self.fail_next:
+            self.fail_next -= 1
+            return self._error(502, "Bad Gateway")
+        if self.forced_429.get(chat_id):
+            self.forced_429[chat_id] -= 1
+            self.too_many += 1
+            return self._error(429, f"Too Many Requests: retry after {self.retry_after}",
+                               retry_after=self.retry_after)
+        if self.enforce and self._limited(chat_id):
+            self.too_many += 1
+            return self._error(429, f"Too Many Requests: retry after {self.retry_after}",
+                               retry_after=self.retry_after)
+        text = str(params.get("text", ""))
+        if not 1 <= len(text) <= 4096:
+            return self._error(400, "Bad Request: message is too long")
+        chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
+        if method == "editmessagetext":
+            self.edits.append(params)
+            return self._ok({"message_id": int(params["message_id"]), "date": int(time.time()),
+                             "chat": chat, "text": text})
+        self._message_id += 1
+        preview = params.get("link_preview_options") or {}
+        no_preview = bool(preview.get("is_disabled")) or params.get(
+            "disable_web_page_preview") in ("true", "True", True)
+        thread = params.get("message_thread_id")
+        self.sent.append(Sent(chat_id, text, self._message_id, params.get("parse_mode"),
+                              int(thread) if thread else None, no_preview,
+                              params.get("reply_markup"), time.monotonic()))
+        return self._ok({"message_id": self._message_id, "date": int(time.time()),
+                         "chat": chat, "text": text})
