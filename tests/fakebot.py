@@ -165,6 +165,11 @@ class FakeBotAPI:
             return self._ok(True)
         if method in ("sendmessage", "editmessagetext"):
             return self._send(method, params)
+        if method == "editmessagereplymarkup":
+            self.edits.append(params)
+            chat = {"id": int(params["chat_id"]), "type": "private"}
+            return self._ok({"message_id": int(params["message_id"]), "date": int(time.time()),
+                             "chat": chat, "text": "…"})
         return self._error(404, "Not Found: method not found")
 
     async def _get_updates(self, params: dict[str, Any]) -> web.Response:

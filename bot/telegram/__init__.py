@@ -1,0 +1,1 @@
+"""The Telegram side: aiogram dispatcher, routers (one per handler module), keyboards."""

@@ -1,0 +1,48 @@
+"""/mode, /time, /tz."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+
+from bot.storage.chats import update_chat
+from bot.storage.db import Database
+from bot.telegram.handlers.common import answer, argument, chat_of, parse_time, parse_tz
+from bot.telegram.texts import t
+
+
+def build_router() -> Router:
+    router = Router(name="settings")
+
+    @router.message(Command("mode"))
+    async def mode(message: Message, db: Database) -> None:
+        chat = await chat_of(db, message.chat)
+        choice = argument(message.text).lower()
+        if choice not in ("instant", "digest"):
+            await answer(message, t(chat.lang, "mode_usage"))
+            return
+        await update_chat(db, chat.chat_id, mode=choice)
+        await answer(message, t(chat.lang, "mode_set", mode=choice))
+
+    @router.message(Command("time"))
+    async def time_(message: Message, db: Database) -> None:
+        chat = await chat_of(db, message.chat)
+        value = parse_time(argument(message.text))
+        if value is None:
+            await answer(message, t(chat.lang, "time_usage"))
+            return
+        await update_chat(db, chat.chat_id, digest_time=value)
+        await answer(message, t(chat.lang, "time_set", time=value))
+
+    @router.message(Command("tz"))
+    async def tz(message: Message, db: Database) -> None:
+        chat = await chat_of(db, message.chat)
+        value = parse_tz(argument(message.text))
+        if value is None:
+            await answer(message, t(chat.lang, "tz_usage"))
+            return
+        await update_chat(db, chat.chat_id, tz=value)
+        await answer(message, t(chat.lang, "tz_set", tz=value))
+
+    return router

@@ -1,0 +1,53 @@
+"""/start, /stop, /forget, /help, /lang."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandStart
+from aiogram.types import Message
+
+from bot.storage.chats import forget_chat, update_chat, upsert_chat
+from bot.storage.db import Database
+from bot.telegram.handlers.common import answer, argument, chat_of
+from bot.telegram.texts import COMMANDS, t
+
+
+def build_router() -> Router:
+    router = Router(name="start")
+
+    @router.message(CommandStart())
+    async def start(message: Message, db: Database) -> None:
+        chat = await upsert_chat(db, message.chat.id, message.chat.type,
+                                 title=message.chat.title)
+        await answer(message, t(chat.lang, "welcome"))
+
+    @router.message(Command("stop"))
+    async def stop(message: Message, db: Database) -> None:
+        chat = await chat_of(db, message.chat)
+        await update_chat(db, chat.chat_id, status="paused")
+        await answer(message, t(chat.lang, "stopped"))
+
+    @router.message(Command("forget"))
+    async def forget(message: Message, db: Database) -> None:
+        chat = await chat_of(db, message.chat)
+        await forget_chat(db, chat.chat_id)
+        await answer(message, t(chat.lang, "forgotten"))
+
+    @router.message(Command("help"))
+    async def help_(message: Message, db: Database) -> None:
+        chat = await chat_of(db, message.chat)
+        lines = [t(chat.lang, "help")] + [f"/{name} — {about}"
+                                          for name, about in COMMANDS[chat.lang]]
+        await answer(message, "\n".join(lines))
+
+    @router.message(Command("lang"))
+    async def lang(message: Message, db: Database) -> None:
+        chat = await chat_of(db, message.chat)
+        choice = argument(message.text).lower()
+        if choice not in ("ru", "en"):
+            await answer(message, t(chat.lang, "lang_usage"))
+            return
+        await update_chat(db, chat.chat_id, lang=choice)
+        await answer(message, t(choice, "lang_set"))
+
+    return router

@@ -1,0 +1,105 @@
+"""The bot end to end: aiogram's real client and long polling against the fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.config import default_topics, load_settings
+from bot.storage.chats import filter_values, get_chat
+from bot.telegram.app import build_dispatcher, set_commands
+from bot.telegram.texts import COMMANDS
+
+from conftest import ROOT, wait_for
+
+
+async def running_bot(db, tg_bot):
+    settings = load_settings(None, env={})
+    dp = build_dispatcher(db, settings)
+    task = asyncio.create_task(dp.start_polling(tg_bot, handle_signals=False,
+                                                polling_timeout=1))
+    return dp, task
+
+
+async def stop_bot(dp, task):
+    await dp.stop_polling()
+    await asyncio.wait_for(task, 10)
+
+
+async def replies(fake, chat_id: int, n: int) -> list[str]:
+    await wait_for(lambda: len(fake.messages_to(chat_id)) >= n)
+    return [s.text for s in fake.messages_to(chat_id)]
+
+
+async def test_start_topics_follow_filters(db, tg_bot, fake_bot_api):
+    dp, task = await running_bot(db, tg_bot)
+    try:
+        fake_bot_api.push_message(501, "/start")
+        (welcome,) = await replies(fake_bot_api, 501, 1)
+        assert "один раз" in welcome and "/topics" in welcome
+        assert (await get_chat(db, 501)).status == "active"
+
+        fake_bot_api.push_message(501, "/topics")
+        assert "Темы" in (await replies(fake_bot_api, 501, 2))[1]
+        keyboard = fake_bot_api.messages_to(501)[1].reply_markup["inline_keyboard"]
+        buttons = [b for row in keyboard for b in row]
+        chemistry = next(b for b in buttons if b["text"] == "Химия")
+        fake_bot_api.push_callback(501, fake_bot_api.messages_to(501)[1].message_id,
+                                   chemistry["callback_data"])
+        await wait_for(lambda: fake_bot_api.callback_answers)
+        await wait_for(lambda: any(m == "editmessagereplymarkup"
+                                   for m, _ in fake_bot_api.calls))
+        assert (await filter_values(db, 501))["topic"] == ["chemistry"]
+        edited = next(p for m, p in fake_bot_api.calls if m == "editmessagereplymarkup")
+        marks = [b["text"] for row in edited["reply_markup"]["inline_keyboard"] for b in row]
+        assert "✅ Химия" in marks
+        assert "Химия" in fake_bot_api.callback_answers[0]["text"]
+
+        fake_bot_api.push_message(501, "/follow химия")
+        assert "«химия»" in (await replies(fake_bot_api, 501, 3))[2]
+        fake_bot_api.push_message(501, "/follow <script>")
+        assert "до 60 символов" in (await replies(fake_bot_api, 501, 4))[3]
+        fake_bot_api.push_message(501, "/follow " + "а" * 10_000)
+        assert "до 60 символов" in (await replies(fake_bot_api, 501, 5))[4]
+        fake_bot_api.push_message(501, "/filters")
+        shown = (await replies(fake_bot_api, 501, 6))[5]
+        assert "Темы: Химия" in shown and "Слова: химия" in shown
+        fake_bot_api.push_message(501, "/nonsense")
+        assert "Не знаю такой команды" in (await replies(fake_bot_api, 501, 7))[6]
+        fake_bot_api.push_message(501, "/lang en")
+        assert (await replies(fake_bot_api, 501, 8))[7] == "Language: English."
+        fake_bot_api.push_message(501, "/stop")
+        assert "paused" in (await replies(fake_bot_api, 501, 9))[8]
+        assert (await get_chat(db, 501)).status == "paused"
+        fake_bot_api.push_message(501, "/forget")
+        await replies(fake_bot_api, 501, 10)
+        assert await get_chat(db, 501) is None
+    finally:
+        await stop_bot(dp, task)
+
+
+async def test_mode_time_tz_validation(db, tg_bot, fake_bot_api):
+    dp, task = await running_bot(db, tg_bot)
+    try:
+        for n, text in enumerate(("/start", "/mode digest", "/mode sometimes", "/time 7:30",
+                                  "/time 25:00", "/tz UTC+7", "/tz Europe/Nowhere",
+                                  "/tz Asia/Tomsk"), start=1):
+            fake_bot_api.push_message(502, text)  # one at a time, as a person types
+            got = await replies(fake_bot_api, 502, n)
+        assert got[1] == "Режим: digest." and "/mode instant" in got[2]
+        assert got[3] == "Дайджест будет приходить в 07:30." and "/time 09:00" in got[4]
+        assert got[5] == "Часовой пояс: UTC+07:00." and "/tz Asia/Tomsk" in got[6]
+        chat = await get_chat(db, 502)
+        assert (chat.mode, chat.digest_time, chat.tz) == ("digest", "07:30", "Asia/Tomsk")
+    finally:
+        await stop_bot(dp, task)
+
+
+async def test_commands_are_registered_and_documented(tg_bot, fake_bot_api):
+    await set_commands(tg_bot)
+    registered = {c["command"] for c in fake_bot_api.commands[0]}
+    assert registered == {name for name, _ in COMMANDS["ru"]}
+    assert {name for name, _ in COMMANDS["en"]} == registered
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in registered:
+        assert f"/{name}" in readme, name
+    assert default_topics()
