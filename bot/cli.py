@@ -77,9 +77,17 @@ class Progress:
 
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from aiogram import Bot
+    from aiogram.client.default import DefaultBotProperties
+    from aiogram.enums import ParseMode
+
+    from bot.console import Console, ConsoleSession
+    from bot.delivery.sender import Sender, make_bot
     from bot.scheduler import SourceScheduler
+    from bot.telegram.app import build_dispatcher, set_commands
 
     understanding = make_understanding(settings)
+    console = bool(args.console) or not settings.telegram.token
     async with await Database.open(settings.database) as db:
         states = await sync_sources(db, settings.sources)
         await reindex(db, understanding)
@@ -99,13 +107,37 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
+            if console:
+                session = ConsoleSession()
+                bot = Bot("1000:console", session=session,
+                          default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+            else:
+                assert settings.telegram.token is not None
+                bot = make_bot(settings.telegram.token, settings.telegram.api_server)
+            dp = build_dispatcher(db, settings)
+            sender = Sender(db, bot)
+            tasks = [asyncio.create_task(sender.run(stop), name="sender")]
+            if console:
+                tasks.append(asyncio.create_task(Console(dp, bot, session).run(stop),
+                                                 name="console"))
+            else:
+                await set_commands(bot)
+                tasks.append(asyncio.create_task(
+                    dp.start_polling(bot, handle_signals=False, close_bot_session=False),
+                    name="polling"))
             scheduler.start()
+            where = ("console mode: type /start, then /help (no Telegram token set)"
+                     if console else "Telegram bot running")
             print(f"pressbot {__version__}: polling {jobs} sources into {settings.database}"
-                  f" ({settings.origin}). Ctrl-C stops.", flush=True)
+                  f" ({settings.origin}); {where}. Ctrl-C stops.", flush=True)
             try:
                 await stop.wait()
             finally:
                 scheduler.shutdown()
+                if not console:
+                    await dp.stop_polling()
+                await asyncio.wait(tasks, timeout=15)  # the sender finishes in flight
+                await bot.session.close()
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
     print("pressbot stopped.", flush=True)
@@ -147,8 +179,6 @@ async def poll_once(db: Database, settings: Settings, out: TextIO) -> list[PollR
 
 
 async def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
-    if not args.once:
-        return await cmd_run(args, settings)
     async with await Database.open(settings.database) as db:
         results = await poll_once(db, settings, sys.stdout)
     return 1 if results and all(r.status == "failed" for r in results) else 0
@@ -342,11 +372,15 @@ def build_parser() -> argparse.ArgumentParser:
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log verbosity")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("run", help="poll the sources on their schedule until stopped")
+    p = sub.add_parser("run", help="poll the sources on their schedule and run the Telegram bot "
+                       "(console mode when no token is set) until stopped")
+    p.add_argument("--console", action="store_true",
+                   help="chat with the bot in this terminal even when a token is set")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("poll", help="poll sources; --once polls each once and prints a table")
-    p.add_argument("--once", action="store_true", help="poll every enabled source once and exit")
+    p = sub.add_parser("poll", help="poll every enabled source once, then print a table of new, "
+                       "unchanged and failed (`pressbot run` polls on the schedule)")
+    p.add_argument("--once", action="store_true", help="(the default) poll each source once")
     p.set_defaults(func=cmd_poll)
 
     p = sub.add_parser("ingest", help="store documents: seed .txt/.md, .html pages, "
@@ -377,8 +411,9 @@ def main(argv: list[str] | None = None) -> int:
     level = args.log_level or ("INFO" if args.command == "run" else "WARNING")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
-    if level != "DEBUG":  # APScheduler reports every job run at INFO
+    if level != "DEBUG":  # APScheduler and aiogram report every job run and update at INFO
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:

@@ -1,0 +1,109 @@
+"""`pressbot run` as a real subprocess: console mode, and the Telegram bot against the fake
+Bot API with a loopback feed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+from test_delivery import parse
+
+from bot.storage.chats import upsert_chat
+from bot.storage.db import Database
+
+from conftest import ROOT, SEEDS, TEST_TOKEN, rss, wait_for
+
+
+def env(**extra: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if k != "PRESSBOT_TOKEN"}
+    return {**base, "PYTHONPATH": str(ROOT), **extra}
+
+
+async def test_console_mode_chats_in_the_terminal(tmp_path: Path):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\npath = "c.db"\n[[sources]]\nname = "seeds"\n'
+                      f'kind = "files"\npath = "{SEEDS}"\n', encoding="utf-8")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config), "run",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env=env())
+    proc.stdin.write(b"/start\n/topics\n2\n/filters\n/help\n")
+    await proc.stdin.drain()
+    out = b""
+    while b"/help" not in out.split(b"/filters", 1)[-1] or b"/lang" not in out:
+        chunk = await asyncio.wait_for(proc.stdout.read(4096), 30)
+        assert chunk, out.decode()
+        out += chunk
+    proc.send_signal(signal.SIGTERM)
+    rest, err = await asyncio.wait_for(proc.communicate(), 20)
+    text = (out + rest).decode()
+    assert proc.returncode == 0, err.decode()
+    assert "console mode" in text and "один раз" in text  # the welcome
+    assert "[2] Химия" in text and "[2] ✅ Химия" in text and "Включено: Химия" in text
+    assert "Темы: Химия" in text and "/forget" in text
+    assert "<b>" not in text  # HTML shown as plain text
+
+
+async def test_run_delivers_a_feed_story_once_with_escaped_html(tmp_path, feed_server,
+                                                                fake_bot_api):
+    lede = ("Губернатор Томской области Владимир Мазур предложил представителям Узбекистана "
+            "совместно развивать химическую промышленность &amp; кластер малотоннажной химии.")
+    body = (f"<p>{lede}</p><p>Во главе региональной делегации губернатор работает на II "
+            "Совете регионов России и Узбекистана, который проходит в Московской области. "
+            "Участниками совета являются руководители территорий и бизнеса.</p><p>По словам "
+            "губернатора, в регионе работают около 40 химических компаний, а инвестиции в "
+            "новые производства составят 15,6 млрд рублей.</p>")
+    feed = rss([
+        {"title": "Мазур &lt;b&gt;предложил&lt;/b&gt; химию &amp; кластер",
+         "link": feed_server.url("/news/1"), "guid": "1",
+         "description": f"<![CDATA[{body}]]>"},
+        {"title": "Перепечатка: Мазур и химия", "link": feed_server.url("/copy/1"),
+         "guid": "2", "description": f"<![CDATA[<p>Как сообщили в пресс-службе,</p>{body}]]>"},
+    ])
+    feed_server.add("/rss", feed)
+    db_path = tmp_path / "p.db"
+    async with await Database.open(db_path) as db:
+        await upsert_chat(db, 700)  # a subscriber with no filters: every story
+        await upsert_chat(db, 701)  # a subscriber who wants culture only
+        from bot.storage.chats import set_filter
+
+        await set_filter(db, 701, "topic", "culture", True)
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[database]\npath = "{db_path}"\n[telegram]\napi_server = "{fake_bot_api.base}"\n'
+        f'[scheduler]\njitter = 0\n[[sources]]\nname = "tomsk"\nurl = "{feed_server.url("/rss")}"'
+        f'\ninterval = 60\n', encoding="utf-8")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config), "run",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=env(PRESSBOT_TOKEN=TEST_TOKEN))
+    try:
+        await wait_for(lambda: fake_bot_api.messages_to(700), timeout=40)
+        fake_bot_api.push_message(702, "/start")
+        await wait_for(lambda: fake_bot_api.messages_to(702), timeout=20)
+        await asyncio.sleep(2)  # time enough for a second message, which must not come
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()
+    assert TEST_TOKEN not in out.decode() + err.decode()
+    (message,) = fake_bot_api.messages_to(700)
+    assert message.parse_mode == "HTML"
+    visible = parse(message.text)  # valid Telegram HTML, article text escaped
+    assert "Мазур предложил химию & кластер" in visible  # markup in a title is stripped
+    assert "Мазур предложил химию &amp; кластер" in message.text
+    assert "<b>предложил</b>" not in message.text
+    assert "15,6 млрд рублей" in visible
+    assert fake_bot_api.messages_to(701) == []  # culture only: no match
+    assert fake_bot_api.commands  # setMyCommands
+    conn = sqlite3.connect(db_path)
+    statuses = conn.execute("SELECT status FROM articles a LEFT JOIN outbox o ON"
+                            " o.story_id = a.story_id ORDER BY a.id").fetchall()
+    reprints = conn.execute("SELECT COUNT(*) FROM articles WHERE reprint_of IS NOT NULL"
+                            ).fetchone()[0]
+    conn.close()
+    assert reprints == 1 and statuses
