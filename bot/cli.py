@@ -20,9 +20,10 @@ from bot.ingest.fetch import Fetcher
 from bot.ingest.files import FileReadError, list_documents, read_document
 from bot.ingest.poller import Poller
 from bot.models import Entry, PollResult, SourceState
-from bot.pipeline import Processed, index_archive, process
+from bot.pipeline import Processed, index_archive, index_for_search_archive, process
 from bot.storage.articles import count_articles, latest_articles
-from bot.storage.db import Database, DatabaseError
+from bot.storage.chats import sync_channels
+from bot.storage.db import Database, DatabaseError, utcnow
 from bot.storage.sources import list_sources, sync_sources
 from bot.understand.analyzer import Understanding
 
@@ -82,6 +83,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from aiogram.enums import ParseMode
 
     from bot.console import Console, ConsoleSession
+    from bot.delivery.digest import digest_tick
     from bot.delivery.sender import Sender, make_bot
     from bot.scheduler import SourceScheduler
     from bot.telegram.app import build_dispatcher, set_commands
@@ -114,14 +116,21 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 assert settings.telegram.token is not None
                 bot = make_bot(settings.telegram.token, settings.telegram.api_server)
-            dp = build_dispatcher(db, settings)
-            sender = Sender(db, bot)
+            sender = Sender(db, bot, rate=settings.telegram.rate)
+            dp = build_dispatcher(db, settings, wake=sender.wake, scheduler=scheduler)
+            await sync_channels(db, settings.channels)
+
+            async def tick() -> None:
+                if await digest_tick(db, settings.topics, utcnow()):
+                    sender.wake()
+
+            scheduler.add_every_minute("digest-tick", tick)
             tasks = [asyncio.create_task(sender.run(stop), name="sender")]
             if console:
                 tasks.append(asyncio.create_task(Console(dp, bot, session).run(stop),
                                                  name="console"))
             else:
-                await set_commands(bot)
+                await set_commands(bot, settings.telegram.admins)
                 tasks.append(asyncio.create_task(
                     dp.start_polling(bot, handle_signals=False, close_bot_session=False),
                     name="polling"))
@@ -153,6 +162,9 @@ async def reindex(db: Database, understanding: Understanding) -> None:
     count = await index_archive(db, understanding)
     if count:
         log.warning("indexed %d articles stored before reprint detection", count)
+    count = await index_for_search_archive(db)
+    if count:
+        log.warning("indexed %d articles stored before the search index", count)
 
 
 async def poll_once(db: Database, settings: Settings, out: TextIO) -> list[PollResult]:

@@ -54,11 +54,27 @@ class TelegramConfig:
     token: str | None = None
     api_server: str | None = None
     admins: tuple[int, ...] = ()
+    rate: float = 30.0  # messages a second in all (Telegram's limit; more with paid broadcasts)
+    commands_per_minute: int = 20  # per chat; more gets one polite notice, then silence
 
     def __repr__(self) -> str:  # never print the token
         shown = "set" if self.token else "unset"
         return (f"TelegramConfig(token=<{shown}>, api_server={self.api_server!r},"
-                f" admins={self.admins})")
+                f" admins={self.admins}, rate={self.rate},"
+                f" commands_per_minute={self.commands_per_minute})")
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """A channel or group (optionally one forum topic) that gets matching stories posted."""
+
+    chat_id: int
+    thread_id: int | None = None
+    lang: str = "ru"
+    topics: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    follow: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,7 @@ class FetchConfig:
     concurrency: int = 20
     user_agent: str = "pressbot/0.1 (press-release monitor; +https://pypi.org/project/pressbot/)"
     fulltext_min_chars: int = 600
+    allow_private_addresses: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +114,7 @@ class Settings:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     sources: tuple[SourceConfig, ...] = ()
     topics: tuple[TopicConfig, ...] = ()
+    channels: tuple[ChannelConfig, ...] = ()
     summary_chars: int = 350
     ner: bool = True
     origin: str = "<defaults>"
@@ -173,6 +191,13 @@ class _Checker:
         value = data[key]
         if not isinstance(value, str):
             self.fail(prefix + key, f"must be a string, got {value!r}")
+            return default
+        return value
+
+    def boolean(self, data: dict[str, Any], key: str, default: bool, *, prefix: str = "") -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(prefix + key, f"must be true or false, got {value!r}")
             return default
         return value
 
@@ -301,6 +326,43 @@ def _load_topics(raw: Any, c: _Checker) -> tuple[TopicConfig, ...]:
     return tuple(topics)
 
 
+def _load_channels(raw: Any, c: _Checker, topic_ids: set[str]) -> tuple[ChannelConfig, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+        c.fail("channels", "must be an array of tables ([[channels]])")
+        return ()
+    out: list[ChannelConfig] = []
+    seen: set[int] = set()
+    for i, item in enumerate(raw):
+        p = f"channels[{i}]."
+        c.unknown(item, p, {"chat_id", "thread_id", "lang", "topics", "places", "follow",
+                            "exclude"})
+        chat_id = item.get("chat_id")
+        if not isinstance(chat_id, int) or isinstance(chat_id, bool) or chat_id >= 0:
+            c.fail(p + "chat_id", "must be the channel's or group's negative numeric id "
+                   "(-100...)")
+            continue
+        thread_id = item.get("thread_id")
+        if thread_id is not None and (not isinstance(thread_id, int) or thread_id <= 0):
+            c.fail(p + "thread_id", "must be a forum topic's positive message_thread_id")
+            thread_id = None
+        lang = item.get("lang", "ru")
+        if lang not in ("ru", "en"):
+            c.fail(p + "lang", f'must be "ru" or "en", got {lang!r}')
+            lang = "ru"
+        lists = {k: _string_list(item, k, c, p, False) for k in ("topics", "places", "follow",
+                                                          "exclude")}
+        for topic in lists["topics"]:
+            if topic not in topic_ids:
+                c.fail(p + "topics", f"unknown topic id {topic!r}")
+        if chat_id in seen:  # one chat, one set of filters (and at most one forum topic)
+            c.fail(p + "chat_id", f"{chat_id} is listed twice")
+        seen.add(chat_id)
+        out.append(ChannelConfig(chat_id, thread_id, lang, **lists))
+    return tuple(out)
+
+
 def default_topics() -> tuple[TopicConfig, ...]:
     """The taxonomy of the embedded defaults, for configs that define no [[topics]]."""
     data = tomllib.loads(DEFAULTS_PATH.read_text(encoding="utf-8"))
@@ -314,7 +376,7 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
     env = dict(os.environ) if env is None else env
     c = _Checker()
     c.unknown(data, "", {"database", "telegram", "fetch", "scheduler", "sources", "topics",
-                         "understanding"})
+                         "understanding", "channels"})
 
     db = c.table(data, "database")
     c.unknown(db, "database.", {"path"})
@@ -326,7 +388,8 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
     db_path = db_path.expanduser()
 
     tg = c.table(data, "telegram")
-    c.unknown(tg, "telegram.", {"token", "api_server", "admins"})
+    c.unknown(tg, "telegram.", {"token", "api_server", "admins", "rate",
+                                "commands_per_minute"})
     token = c.string(tg, "token", None, prefix="telegram.") or None
     if env.get(TOKEN_ENV):
         token = env[TOKEN_ENV].strip()
@@ -345,11 +408,15 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
         c.fail("telegram.admins", "must be a list of integer chat ids")
     else:
         admins = tuple(admins_raw)
+    rate = c.number(tg, "rate", 30.0, prefix="telegram.", minimum=1)
+    per_minute = c.number(tg, "commands_per_minute", 20, prefix="telegram.", minimum=1,
+                          integer=True)
 
     f = c.table(data, "fetch")
     p = "fetch."
     c.unknown(f, p, {"timeout", "connect_timeout", "max_body_bytes", "max_redirects", "per_host",
-                     "concurrency", "user_agent", "fulltext_min_chars"})
+                     "concurrency", "user_agent", "fulltext_min_chars",
+                     "allow_private_addresses"})
     d = FetchConfig()
     fetch = FetchConfig(
         timeout=c.number(f, "timeout", d.timeout, prefix=p, minimum=1),
@@ -362,6 +429,8 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
         user_agent=c.string(f, "user_agent", d.user_agent, prefix=p) or d.user_agent,
         fulltext_min_chars=c.number(f, "fulltext_min_chars", d.fulltext_min_chars, prefix=p,
                                     integer=True),
+        allow_private_addresses=c.boolean(f, "allow_private_addresses",
+                                          d.allow_private_addresses, prefix=p),
     )
     if fetch.max_redirects > 5:
         c.fail("fetch.max_redirects", f"must be at most 5, got {fetch.max_redirects}")
@@ -384,15 +453,14 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
     c.unknown(u, "understanding.", {"summary_chars", "ner"})
     summary_chars = c.number(u, "summary_chars", 350, prefix="understanding.", minimum=80,
                              integer=True)
-    ner = u.get("ner", True)
-    if not isinstance(ner, bool):
-        c.fail("understanding.ner", f"must be true or false, got {ner!r}")
-        ner = True
+    ner = c.boolean(u, "ner", True, prefix="understanding.")
+    channels = _load_channels(data.get("channels"), c, {t.id for t in topics})
     if c.problems:
         raise ConfigError(origin, c.problems)
-    return Settings(database=db_path, telegram=TelegramConfig(token, api_server, admins),
+    return Settings(database=db_path,
+                    telegram=TelegramConfig(token, api_server, admins, rate, per_minute),
                     fetch=fetch, scheduler=scheduler, sources=sources, topics=topics,
-                    summary_chars=summary_chars, ner=ner, origin=origin)
+                    channels=channels, summary_chars=summary_chars, ner=ner, origin=origin)
 
 
 def load_settings(path: Path | None = None, *, env: dict[str, str] | None = None) -> Settings:

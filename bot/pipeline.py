@@ -14,12 +14,11 @@ import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from pathlib import PurePath
 
 from bot.dedup.fingerprint import Fingerprint, fingerprint
 from bot.dedup.minhash import window_keys
 from bot.dedup.reprints import Comparison, compare
-from bot.dedup.stories import STORY_WINDOW, best_story, host_of, story_terms
+from bot.dedup.stories import STORY_WINDOW, best_story, host_of, outlet_name, story_terms
 from bot.delivery.decide import NewStory, enqueue_story
 from bot.delivery.match import StoryFacts, story_lemmas
 from bot.delivery.render import StoryView
@@ -29,6 +28,8 @@ from bot.models import Article, Entry
 from bot.storage import dedup as dedup_store
 from bot.storage.articles import find_existing, insert_row, unindexed_articles
 from bot.storage.db import Database, utcnow
+from bot.storage.stories import index_for_search, unsearchable_articles
+from bot.text.morph import lemma, words
 from bot.understand.analyzer import Understanding, Understood
 
 SHORT_TEXT = 200  # below this many characters the hash also covers the title
@@ -89,6 +90,15 @@ class Features:
     host: str
     understood: Understood = field(default_factory=Understood)
     lemmas: list[str] = field(default_factory=list)  # title and text, for subscribers' words
+    title_words: int = 0  # how many of ``lemmas`` are the title's
+
+    @property
+    def title_lemmas(self) -> list[str]:
+        return self.lemmas[:self.title_words]
+
+    @property
+    def body_lemmas(self) -> list[str]:
+        return self.lemmas[self.title_words:]
 
 
 def features(article: Article, understanding: Understanding | None = None) -> Features:
@@ -98,7 +108,7 @@ def features(article: Article, understanding: Understanding | None = None) -> Fe
     understood = understanding(article.title, article.text) if understanding else Understood()
     return Features(fp, query, index, story_terms(article.title, article.text),
                     host_of(article.url, article.origin), understood,
-                    story_lemmas(article.title, article.text))
+                    story_lemmas(article.title, article.text), len(words(article.title)))
 
 
 def _time(article: Article) -> datetime:
@@ -142,6 +152,7 @@ async def _place(db: Database, article: Article, f: Features) -> Processed:
         if at < root_at:  # the reprint came first: this article is the original
             await dedup_store.attach(conn, article.id, story_id, None, None)
             await dedup_store.make_original(conn, article.id, root, story_id, article.title, at)
+            await index_for_search(conn, article.id, f.title_lemmas, f.body_lemmas)
             return Processed(article, "new", None, story_id, comparison.similarity, f.understood)
         await dedup_store.attach(conn, article.id, story_id, root, comparison.similarity)
         label = roots[0].label if roots else cand.label
@@ -152,16 +163,13 @@ async def _place(db: Database, article: Article, f: Features) -> Processed:
     match = best_story(f.story_terms, f.host, candidates, documents, df)
     if match is not None:
         await dedup_store.attach(conn, article.id, match.story_id, None, match.score)
+        await index_for_search(conn, article.id, f.title_lemmas, f.body_lemmas)
         return Processed(article, "new", None, match.story_id, match.score, f.understood)
     story_id = await dedup_store.create_story(conn, article.id, article.title, at)
     await dedup_store.attach(conn, article.id, story_id, None, None)
+    await index_for_search(conn, article.id, f.title_lemmas, f.body_lemmas)
     await enqueue_story(conn, new_story(story_id, article, f))
     return Processed(article, "new", None, story_id, None, f.understood)
-
-
-def outlet_name(host: str) -> str:
-    """'tomsk.gov.ru', or for files the folder's name ('seeds')."""
-    return PurePath(host.removeprefix("file:")).name if host.startswith("file:") else host
 
 
 def new_story(story_id: int, article: Article, f: Features) -> NewStory:
@@ -216,4 +224,17 @@ async def index_archive(db: Database, understanding: Understanding | None = None
             async with db.write():
                 await _place(db, article, f)
             done += 1
+    return done
+
+
+async def index_for_search_archive(db: Database) -> int:
+    """Put original articles stored before the search index existed into it."""
+    done = 0
+    while batch := await unsearchable_articles(db):
+        async with db.write() as conn:
+            for article_id, title, text in batch:
+                title_lemmas = [lemma(w) for w in words(title)]
+                body_lemmas = [lemma(w) for w in words(text)]
+                await index_for_search(conn, article_id, title_lemmas, body_lemmas)
+                done += 1
     return done

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import SchedulerConfig
@@ -57,6 +59,16 @@ class SourceScheduler:
                 replace_existing=True)
             count += 1
         return count
+
+    def remove_source(self, source_id: int) -> None:
+        if self.scheduler.get_job(job_id(source_id)) is not None:
+            self.scheduler.remove_job(job_id(source_id))
+
+    def add_every_minute(self, name: str, func: Callable[[], Awaitable[object]]) -> None:
+        """A job at the start of every minute (the digest tick)."""
+        self.scheduler.add_job(func, CronTrigger(second=0, timezone="UTC"), id=name, name=name,
+                               coalesce=True, max_instances=1, misfire_grace_time=50,
+                               replace_existing=True)
 
     async def _run(self, source_id: int) -> None:
         result = await self.poller.poll(source_id)

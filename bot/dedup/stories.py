@@ -69,3 +69,8 @@ def best_story(terms: list[str], host: str, candidates, documents: int, df: dict
         if score >= threshold and (best is None or score > best.score):
             best = StoryMatch(c.story_id, c.article_id, round(score, 3))
     return best
+
+
+def outlet_name(host: str) -> str:
+    """'tomsk.gov.ru', or for files the folder's name ('seeds')."""
+    return PurePath(host.removeprefix("file:")).name if host.startswith("file:") else host

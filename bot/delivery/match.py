@@ -9,6 +9,7 @@ Phrases match consecutive lemmas the same way.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.text.morph import lemma, words
@@ -74,3 +75,21 @@ def matches(filters: Filters, facts: StoryFacts) -> bool:
         return True
     return bool(filters.topics & facts.topics or filters.places & facts.places
                 or any(contains(facts.lemmas, p) for p in filters.follow))
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+def fts_query(text: str, *, any_word: bool = False, max_words: int = 8) -> str | None:
+    """An FTS5 query over the lemma index for what a user typed: each word by its lemma stem
+    as a prefix (so "химия" finds "химический"), all words required unless ``any_word``.
+    Only word characters reach the query, so user input cannot inject FTS5 syntax."""
+    terms: list[str] = []
+    for w in words(text)[:max_words]:
+        for part in _TOKEN.findall(stem(w)):
+            term = f'"{part}"' + ("*" if len(part) >= MIN_STEM else "")
+            if term not in terms:
+                terms.append(term)
+    if not terms:
+        return None
+    return (" OR " if any_word else " AND ").join(terms)

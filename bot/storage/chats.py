@@ -7,6 +7,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.config import ChannelConfig
 from bot.delivery.match import Filters, phrase_stems
 from bot.storage.db import Database, from_db_time, to_db_time, utcnow
 
@@ -124,3 +125,48 @@ async def migrate_chat(db: Database, old: int, new: int) -> None:
         else:
             await conn.execute("UPDATE chats SET chat_id = ?, kind = 'supergroup'"
                                " WHERE chat_id = ?", (new, old))
+
+
+async def digest_chats(db: Database) -> list[tuple[Chat, Filters]]:
+    """Active chats in digest mode with their filters."""
+    chats = [_chat(r) for r in await db.fetchall(
+        "SELECT * FROM chats WHERE status = 'active' AND mode = 'digest'")]
+    rows = await db.fetchall("SELECT f.chat_id, f.kind, f.value FROM chat_filters f JOIN chats c"
+                             " ON c.chat_id = f.chat_id WHERE c.status = 'active'"
+                             " AND c.mode = 'digest'")
+    values: dict[int, dict[str, list[str]]] = {}
+    for r in rows:
+        values.setdefault(r[0], {}).setdefault(r[1], []).append(r[2])
+    return [(c, filters_from_values(values.get(c.chat_id, {}))) for c in chats]
+
+
+async def chat_filters(db: Database, chat_id: int) -> Filters:
+    return filters_from_values(await filter_values(db, chat_id))
+
+
+async def sync_channels(db: Database, channels: tuple[ChannelConfig, ...]) -> None:
+    """Make the chats of [[channels]] match the config: active, instant, their filters exactly
+    those listed. A channel no longer listed is paused (its history stays)."""
+    now = to_db_time(utcnow())
+    ids = [c.chat_id for c in channels]
+    async with db.write() as conn:
+        for c in channels:
+            kind = "supergroup" if c.thread_id else "channel"
+            await conn.execute(
+                "INSERT INTO chats (chat_id, kind, lang, mode, thread_id, status, from_config,"
+                " created_at, updated_at) VALUES (?, ?, ?, 'instant', ?, 'active', 1, ?, ?)"
+                " ON CONFLICT (chat_id) DO UPDATE SET lang = excluded.lang, mode = 'instant',"
+                " thread_id = excluded.thread_id, from_config = 1,"
+                " updated_at = excluded.updated_at,"
+                " status = CASE WHEN status IN ('blocked', 'dead') THEN status ELSE 'active' END",
+                (c.chat_id, kind, c.lang, c.thread_id, now, now))
+            await conn.execute("DELETE FROM chat_filters WHERE chat_id = ?", (c.chat_id,))
+            await conn.executemany(
+                "INSERT OR IGNORE INTO chat_filters (chat_id, kind, value) VALUES (?, ?, ?)",
+                [(c.chat_id, kind, value.lower() if kind in ("follow", "exclude") else value)
+                 for kind, values in (("topic", c.topics), ("place", c.places),
+                                      ("follow", c.follow), ("exclude", c.exclude))
+                 for value in values])
+        await conn.execute(
+            f"UPDATE chats SET status = 'paused' WHERE from_config = 1 AND status = 'active'"
+            f" AND chat_id NOT IN ({','.join('?' * len(ids))})", ids)

@@ -14,7 +14,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.dedup.fingerprint import Fingerprint, pack, unpack
-from bot.storage.db import from_db_time, to_db_time
+from bot.storage.db import from_db_time, to_db_time, utcnow
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,9 @@ async def story_candidates(conn: aiosqlite.Connection, start: datetime, end: dat
 async def create_story(conn: aiosqlite.Connection, article_id: int, title: str,
                        at: datetime) -> int:
     cur = await conn.execute(
-        "INSERT INTO stories (first_article_id, title, started_at, updated_at)"
-        " VALUES (?, ?, ?, ?)", (article_id, title, to_db_time(at), to_db_time(at)))
+        "INSERT INTO stories (first_article_id, title, started_at, updated_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (article_id, title, to_db_time(at), to_db_time(at), to_db_time(utcnow())))
     return int(cur.lastrowid)
 
 

@@ -158,4 +158,20 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             PRIMARY KEY (chat_id, story_id)
         ) WITHOUT ROWID""",
     )),
+    (7, "story search and digest bookkeeping", (
+        # Lemmas of each original article (reprints add nothing new), for /search: title and
+        # text in separate columns so that a title hit weighs more. Contentless: the text is
+        # in articles; this holds only the index.
+        """CREATE VIRTUAL TABLE article_search USING fts5(
+            title, body, content='', tokenize='unicode61 remove_diacritics 0'
+        )""",
+        # When pressbot created the story (started_at is the article's own time, which can be
+        # days earlier): digests take the stories created since the last one.
+        "ALTER TABLE stories ADD COLUMN created_at TEXT",
+        "UPDATE stories SET created_at = updated_at",
+        "CREATE INDEX stories_created ON stories (created_at)",
+        "CREATE TABLE search_indexed (article_id INTEGER PRIMARY KEY)",
+        # Channels and groups listed in [[channels]]: their filters follow the config.
+        "ALTER TABLE chats ADD COLUMN from_config INTEGER NOT NULL DEFAULT 0",
+    )),
 ]

@@ -100,3 +100,24 @@ async def stop_chat(db: Database, chat_id: int, status: str, error: str) -> None
 async def depth(db: Database) -> int:
     row = await db.fetchone("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
     return int(row["n"])
+
+
+async def enqueue_digest(db: Database, chat_id: int, story_ids: list[int], messages: list[str],
+                         now: datetime, *, thread_id: int | None = None) -> int:
+    """Queue a digest in one transaction: its stories are marked delivered to the chat (so no
+    later digest or instant message repeats them), its messages queued, and the chat's
+    last_digest_at moved to ``now``. Returns how many stories were new to the chat."""
+    stamp = to_db_time(now)
+    async with db.write() as conn:
+        fresh = 0
+        for story_id in story_ids:
+            cur = await conn.execute("INSERT OR IGNORE INTO deliveries (chat_id, story_id,"
+                                     " created_at) VALUES (?, ?, ?)", (chat_id, story_id, stamp))
+            fresh += cur.rowcount
+        if fresh:
+            for text in messages:
+                await enqueue(conn, chat_id, text, kind="digest", thread_id=thread_id,
+                              preview=False)
+        await conn.execute("UPDATE chats SET last_digest_at = ?, updated_at = ? WHERE chat_id = ?",
+                           (stamp, stamp, chat_id))
+    return fresh

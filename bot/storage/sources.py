@@ -84,3 +84,47 @@ async def record_failure(db: Database, source_id: int, error: str,
     state = await get_source(db, source_id)
     assert state is not None
     return state
+
+
+async def find_source(db: Database, key: str) -> SourceState | None:
+    """A source by its number ('12', '#12') or its name."""
+    key = key.strip().removeprefix("#")
+    if key.isdigit():
+        return await get_source(db, int(key))
+    row = await db.fetchone("SELECT * FROM sources WHERE name = ?", (key,))
+    return _row_to_state(row) if row else None
+
+
+async def source_at(db: Database, location: str) -> SourceState | None:
+    row = await db.fetchone("SELECT * FROM sources WHERE location = ?", (location,))
+    return _row_to_state(row) if row else None
+
+
+async def add_source(db: Database, name: str, url: str, interval: int) -> SourceState:
+    """A feed added by an admin; the name is made unique with a number when taken."""
+    async with db.write() as conn:
+        base, n = name, 1
+        while await (await conn.execute("SELECT 1 FROM sources WHERE name = ?", (name,))
+                     ).fetchone():
+            n += 1
+            name = f"{base}-{n}"
+        cur = await conn.execute(
+            "INSERT INTO sources (name, kind, location, interval, enabled, managed_by,"
+            " created_at) VALUES (?, 'feed', ?, ?, 1, 'admin', ?)",
+            (name, url, interval, to_db_time(utcnow())))
+        source_id = cur.lastrowid
+    state = await get_source(db, int(source_id))
+    assert state is not None
+    return state
+
+
+async def remove_source(db: Database, source_id: int) -> None:
+    """The source goes; its articles stay (their source_id becomes NULL)."""
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+
+
+async def set_enabled(db: Database, source_id: int, enabled: bool) -> None:
+    async with db.write() as conn:
+        await conn.execute("UPDATE sources SET enabled = ? WHERE id = ?",
+                           (int(enabled), source_id))

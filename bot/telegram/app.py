@@ -2,26 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram import Bot, Dispatcher
-from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.config import Settings
 from bot.storage.db import Database
-from bot.telegram.handlers import fallback, filters, settings, start
-from bot.telegram.texts import COMMANDS
+from bot.telegram.handlers import admin, fallback, filters, settings, start, stories
+from bot.telegram.texts import ADMIN_COMMANDS, COMMANDS
+from bot.telegram.throttle import Throttle
 
 
-def build_dispatcher(db: Database, config: Settings) -> Dispatcher:
+def build_dispatcher(db: Database, config: Settings, *, wake: Callable[[], None] = lambda: None,
+                     scheduler: object | None = None) -> Dispatcher:
+    """``wake`` tells the sender that messages were queued; ``scheduler`` (a SourceScheduler)
+    lets admin commands add, pause and remove sources while the bot runs."""
     dp = Dispatcher()
     dp["db"] = db
+    dp["settings"] = config
     dp["topics"] = config.topics
-    for module in (start, filters, settings, fallback):  # fallback last
+    dp["wake"] = wake
+    dp["scheduler"] = scheduler
+    dp.message.outer_middleware(Throttle(config.telegram.commands_per_minute))
+    for module in (start, filters, settings, stories, admin, fallback):  # fallback last
         dp.include_router(module.build_router())
     return dp
 
 
-async def set_commands(bot: Bot) -> None:
+async def set_commands(bot: Bot, admins: tuple[int, ...] = ()) -> None:
     for lang, commands in COMMANDS.items():
+        code = None if lang == "ru" else lang
         await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands],
-                                  scope=BotCommandScopeDefault(),
-                                  language_code=None if lang == "ru" else lang)
+                                  scope=BotCommandScopeDefault(), language_code=code)
+    for chat_id in admins:  # admins see their commands too; a chat not yet met is skipped
+        every = COMMANDS["ru"] + ADMIN_COMMANDS["ru"]
+        try:
+            await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in every],
+                                      scope=BotCommandScopeChat(chat_id=chat_id))
+        except TelegramBadRequest:
+            continue

@@ -16,6 +16,9 @@ COMMANDS = {
         ("mode", "instant — сразу, digest — дайджестом"),
         ("time", "время дайджеста: /time 09:00"),
         ("tz", "часовой пояс: /tz Asia/Tomsk или /tz UTC+7"),
+        ("digest", "прислать дайджест сейчас"),
+        ("search", "найти сюжеты в архиве: /search редкоземельные металлы"),
+        ("sources", "источники и их состояние"),
         ("lang", "язык: /lang ru или /lang en"),
         ("help", "все команды"),
     ],
@@ -32,8 +35,26 @@ COMMANDS = {
         ("mode", "instant or digest delivery"),
         ("time", "digest time: /time 09:00"),
         ("tz", "time zone: /tz Asia/Tomsk or /tz UTC+7"),
+        ("digest", "send the digest now"),
+        ("search", "search the archive: /search rare earth metals"),
+        ("sources", "sources and their health"),
         ("lang", "language: /lang ru or /lang en"),
         ("help", "all commands"),
+    ],
+}
+
+ADMIN_COMMANDS = {
+    "ru": [
+        ("stats", "статистика (для администраторов)"),
+        ("addsource", "добавить ленту: /addsource https://example.ru/rss"),
+        ("removesource", "удалить источник: /removesource 12"),
+        ("pausesource", "приостановить или возобновить источник: /pausesource 12"),
+    ],
+    "en": [
+        ("stats", "statistics (admins)"),
+        ("addsource", "add a feed: /addsource https://example.com/rss"),
+        ("removesource", "remove a source: /removesource 12"),
+        ("pausesource", "pause or resume a source: /pausesource 12"),
     ],
 }
 
@@ -70,6 +91,32 @@ TEXTS = {
         "unknown": "Не знаю такой команды. /help — список команд.",
         "not_command": "Я понимаю команды. /help — список команд.",
         "paused_note": "Рассылка сейчас приостановлена: /start — возобновить.",
+        "digest_none": "Нового с прошлого дайджеста нет.",
+        "digest_queued": "Дайджест: сюжетов — {n}, отправляю.",
+        "search_usage": "Напишите, что искать: /search редкоземельные металлы",
+        "search_none": "Ничего не нашлось.",
+        "search_head": "Найдено в архиве:",
+        "sources_head": "Источники:",
+        "src_ok": "работает", "src_failing": "ошибки ({n} подряд): {error}",
+        "src_paused": "приостановлен", "src_new": "ещё не опрашивался",
+        "src_last": "последний успешный опрос {at} UTC",
+        "admin_only": "Эта команда только для администраторов бота.",
+        "stats": "Статей: {articles}, сюжетов: {stories}, перепечаток: {reprints}.\n"
+                 "Подписчиков: {active} активных, {paused} на паузе, {gone} недоступны.\n"
+                 "В очереди сообщений: {outbox}. Отправлено за сутки: {sent_day}.\n"
+                 "Источников: {sources}, с ошибками: {failing}.",
+        "addsource_usage": "Напишите адрес ленты: /addsource https://example.ru/rss",
+        "addsource_bad": "Не могу добавить: {error}",
+        "addsource_ok": "Добавлен источник #{id} {name}: записей в ленте — {entries}.",
+        "addsource_exists": "Этот адрес уже есть: источник #{id} {name}.",
+        "source_usage": "Напишите номер или имя источника из /sources: /{command} 12",
+        "source_unknown": "Нет такого источника. /sources — список.",
+        "source_removed": "Источник #{id} {name} удалён; его статьи остаются в архиве.",
+        "source_in_config": "Источник #{id} {name} задан в файле настроек: удалите его там "
+                            "(до перезапуска его можно приостановить: /pausesource {id}).",
+        "source_paused": "Источник #{id} {name} приостановлен.",
+        "source_resumed": "Источник #{id} {name} снова опрашивается.",
+        "slow_down": "Слишком много команд подряд — подождите немного.",
     },
     "en": {
         "welcome": "Hello! I follow the region's press releases and news and tell you about "
@@ -103,6 +150,32 @@ TEXTS = {
         "unknown": "I don't know that command. /help lists them.",
         "not_command": "I understand commands. /help lists them.",
         "paused_note": "Delivery is paused: /start resumes it.",
+        "digest_none": "Nothing new since the last digest.",
+        "digest_queued": "Digest: {n} stories, sending.",
+        "search_usage": "Send what to look for: /search rare earth metals",
+        "search_none": "Nothing found.",
+        "search_head": "Found in the archive:",
+        "sources_head": "Sources:",
+        "src_ok": "working", "src_failing": "failing ({n} in a row): {error}",
+        "src_paused": "paused", "src_new": "not polled yet",
+        "src_last": "last good poll {at} UTC",
+        "admin_only": "This command is for the bot's admins only.",
+        "stats": "Articles: {articles}, stories: {stories}, reprints: {reprints}.\n"
+                 "Subscribers: {active} active, {paused} paused, {gone} unreachable.\n"
+                 "Messages queued: {outbox}. Sent in the last day: {sent_day}.\n"
+                 "Sources: {sources}, failing: {failing}.",
+        "addsource_usage": "Send the feed's address: /addsource https://example.com/rss",
+        "addsource_bad": "Cannot add it: {error}",
+        "addsource_ok": "Added source #{id} {name}: {entries} entries in the feed.",
+        "addsource_exists": "That address is already a source: #{id} {name}.",
+        "source_usage": "Send the number or name of a source from /sources: /{command} 12",
+        "source_unknown": "No such source. /sources lists them.",
+        "source_removed": "Source #{id} {name} removed; its articles stay in the archive.",
+        "source_in_config": "Source #{id} {name} is set in the config file: remove it there "
+                            "(until a restart you can pause it: /pausesource {id}).",
+        "source_paused": "Source #{id} {name} paused.",
+        "source_resumed": "Source #{id} {name} is polled again.",
+        "slow_down": "Too many commands in a row: please wait a little.",
     },
 }
 

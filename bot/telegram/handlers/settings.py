@@ -7,7 +7,7 @@ from aiogram.filters import Command
 from aiogram.types import Message
 
 from bot.storage.chats import update_chat
-from bot.storage.db import Database
+from bot.storage.db import Database, to_db_time, utcnow
 from bot.telegram.handlers.common import answer, argument, chat_of, parse_time, parse_tz
 from bot.telegram.texts import t
 
@@ -22,7 +22,11 @@ def build_router() -> Router:
         if choice not in ("instant", "digest"):
             await answer(message, t(chat.lang, "mode_usage"))
             return
-        await update_chat(db, chat.chat_id, mode=choice)
+        if choice == "digest" and chat.last_digest_at is None:
+            # the first digest comes at the next digest time, with the stories from now on
+            await update_chat(db, chat.chat_id, mode=choice, last_digest_at=to_db_time(utcnow()))
+        else:
+            await update_chat(db, chat.chat_id, mode=choice)
         await answer(message, t(chat.lang, "mode_set", mode=choice))
 
     @router.message(Command("time"))

@@ -6,10 +6,11 @@ from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.types import Message
 
+from bot.config import Settings
 from bot.storage.chats import forget_chat, update_chat, upsert_chat
 from bot.storage.db import Database
 from bot.telegram.handlers.common import answer, argument, chat_of
-from bot.telegram.texts import COMMANDS, t
+from bot.telegram.texts import ADMIN_COMMANDS, COMMANDS, t
 
 
 def build_router() -> Router:
@@ -34,10 +35,13 @@ def build_router() -> Router:
         await answer(message, t(chat.lang, "forgotten"))
 
     @router.message(Command("help"))
-    async def help_(message: Message, db: Database) -> None:
+    async def help_(message: Message, db: Database, settings: Settings) -> None:
         chat = await chat_of(db, message.chat)
-        lines = [t(chat.lang, "help")] + [f"/{name} — {about}"
-                                          for name, about in COMMANDS[chat.lang]]
+        commands = list(COMMANDS[chat.lang])
+        user = message.from_user.id if message.from_user else None
+        if chat.chat_id in settings.telegram.admins or user in settings.telegram.admins:
+            commands += ADMIN_COMMANDS[chat.lang]
+        lines = [t(chat.lang, "help")] + [f"/{name} — {about}" for name, about in commands]
         await answer(message, "\n".join(lines))
 
     @router.message(Command("lang"))

@@ -1,0 +1,134 @@
+"""Daily digests: when a chat's digest is due at its local time, which stories go in it, how
+they are grouped. The deciding and grouping are pure; ``send_digest`` and ``digest_tick`` put
+the result in the outbox through the storage layer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.config import TopicConfig
+from bot.dedup.stories import host_of, outlet_name
+from bot.delivery.match import Filters, StoryFacts, matches, story_lemmas
+from bot.delivery.render import StoryView, digest_messages
+from bot.storage.chats import Chat, digest_chats, update_chat
+from bot.storage.db import Database, to_db_time
+from bot.storage.outbox import enqueue_digest
+from bot.storage.stories import StoryRow, undelivered_since
+
+log = logging.getLogger(__name__)
+
+FIRST_WINDOW = timedelta(hours=24)  # a chat's first digest covers the last day
+MAX_STORIES = 40  # per digest; the ones with the most outlets first
+OTHER = "other"
+
+
+def zone(tz: str) -> tzinfo:
+    """'Asia/Tomsk' or 'UTC+07:00' (as /tz stores it); UTC when unknown."""
+    if tz.startswith("UTC") and len(tz) > 3:
+        sign = -1 if tz[3] == "-" else 1
+        hours, _, minutes = tz[4:].partition(":")
+        return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes or 0)))
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def last_scheduled(digest_time: str, tz: str, now: datetime) -> datetime:
+    """The latest moment at or before ``now`` when the chat's digest was scheduled (UTC)."""
+    hours, minutes = (int(x) for x in digest_time.split(":"))
+    local_zone = zone(tz)
+    local_now = now.astimezone(local_zone)
+    at = datetime.combine(local_now.date(), time(hours, minutes), tzinfo=local_zone)
+    if at > local_now:
+        at = datetime.combine(local_now.date() - timedelta(days=1), time(hours, minutes),
+                              tzinfo=local_zone)
+    return at.astimezone(UTC)
+
+
+def is_due(chat: Chat, now: datetime) -> bool:
+    """Due once the local digest time has passed since the last digest. A chat that has had
+    none starts its clock now (see ``digest_tick``) rather than getting one at once."""
+    if chat.last_digest_at is None:
+        return False
+    return chat.last_digest_at < last_scheduled(chat.digest_time, chat.tz, now)
+
+
+def facts_of(story: StoryRow) -> StoryFacts:
+    return StoryFacts(topics=frozenset(story.topics), places=story.places,
+                      lemmas=story_lemmas(story.title, story.text))
+
+
+def view_of(story: StoryRow) -> StoryView:
+    outlets: list[str] = []
+    for url, origin in story.sources:
+        name = outlet_name(host_of(url, origin))
+        if name and name not in outlets:
+            outlets.append(name)
+    return StoryView(story_id=story.story_id, title=story.title, url=story.url,
+                     summary=story.summary, key_figures=story.key_figures,
+                     outlets=tuple(outlets), topics=story.topics)
+
+
+def group(stories: Sequence[StoryRow], filters: Filters, topics: Sequence[TopicConfig],
+          lang: str) -> list[tuple[str, list[StoryView]]]:
+    """Stories under topic headings, in the taxonomy's order, "other" last. A story goes under
+    the first of its topics the chat chose, else its best topic. Within a group: more outlets
+    first, then newer first."""
+    order = {t.id: i for i, t in enumerate(topics)}
+    names = {t.id: (t.name_en if lang == "en" else t.name_ru) for t in topics}
+    groups: dict[str, list[StoryRow]] = {}
+    for story in stories:
+        chosen = [t for t in story.topics if t in filters.topics and t in order]
+        known = [t for t in story.topics if t in order]
+        key = (chosen or known or [OTHER])[0]
+        groups.setdefault(key, []).append(story)
+    out = []
+    for key in sorted(groups, key=lambda k: order.get(k, len(order))):
+        members = sorted(groups[key], key=lambda s: (-len(s.sources),
+                                                     -(s.created_at or datetime.min.replace(
+                                                         tzinfo=UTC)).timestamp()))
+        heading = names.get(key, "Other" if lang == "en" else "Другое")
+        out.append((heading, [view_of(s) for s in members]))
+    return out
+
+
+def pick(stories: Sequence[StoryRow], filters: Filters, limit: int = MAX_STORIES
+         ) -> list[StoryRow]:
+    chosen = [s for s in stories if matches(filters, facts_of(s))]
+    if len(chosen) > limit:
+        chosen = sorted(chosen, key=lambda s: -len(s.sources))[:limit]
+    return chosen
+
+
+async def send_digest(db: Database, chat: Chat, filters: Filters,
+                      topics: Sequence[TopicConfig], now: datetime) -> int:
+    """Queue the chat's digest of the stories since its last one; returns how many stories
+    it holds (0: nothing new, no message, but the digest clock moves on)."""
+    since = chat.last_digest_at or now - FIRST_WINDOW
+    stories = pick(await undelivered_since(db, chat.chat_id, since), filters)
+    messages = digest_messages(group(stories, filters, topics, chat.lang), chat.lang) \
+        if stories else []
+    return await enqueue_digest(db, chat.chat_id, [s.story_id for s in stories], messages, now,
+                                thread_id=chat.thread_id)
+
+
+async def digest_tick(db: Database, topics: Sequence[TopicConfig], now: datetime) -> int:
+    """Run every minute: queue the digests that are due. Returns how many were queued."""
+    queued = 0
+    for chat, filters in await digest_chats(db):
+        if chat.last_digest_at is None:
+            await update_chat(db, chat.chat_id, last_digest_at=to_db_time(now))
+            continue
+        if not is_due(chat, now):
+            continue
+        try:
+            if await send_digest(db, chat, filters, topics, now):
+                queued += 1
+        except Exception:  # one chat's bad data must not stop the others' digests
+            log.exception("digest for chat %s failed", chat.chat_id, extra={"chat": chat.chat_id})
+    return queued

@@ -1,0 +1,198 @@
+"""Digests at the chat's local time, /digest, /search over lemmas, /sources, channels."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from test_bot_e2e import replies, running_bot, stop_bot
+from test_delivery import parse
+
+from bot.config import ChannelConfig, default_topics, load_settings
+from bot.delivery.digest import digest_tick, is_due, last_scheduled, zone
+from bot.delivery.sender import Sender
+from bot.ingest.files import read_document
+from bot.models import Entry
+from bot.pipeline import process
+from bot.storage.chats import get_chat, set_filter, sync_channels, update_chat, upsert_chat
+from bot.storage.db import to_db_time
+from bot.telegram.app import build_dispatcher
+from bot.understand.analyzer import Understanding
+
+from conftest import SEEDS
+
+TOPICS = default_topics()
+UNDERSTANDING = Understanding(TOPICS, ner=False)
+
+
+async def store_seeds(db, names=None):
+    paths = sorted(SEEDS.glob("*.txt"))
+    entries = [read_document(p)[0] for p in paths if names is None or p.name in names]
+    results, _ = await process(db, entries, understanding=UNDERSTANDING)
+    return results
+
+
+def test_last_scheduled_follows_the_local_clock():
+    # 09:00 in Tomsk (UTC+7) is 02:00 UTC.
+    now = datetime(2026, 11, 23, 1, 59, tzinfo=UTC)
+    assert last_scheduled("09:00", "Asia/Tomsk", now) == datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    assert last_scheduled("09:00", "Asia/Tomsk", now) == datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    assert last_scheduled("09:00", "UTC+05:30", now) == datetime(2026, 11, 23, 3, 30,
+                                                                  tzinfo=UTC) - timedelta(days=1)
+    # Across a daylight-saving change the local time holds: 08:00 in Berlin.
+    summer = last_scheduled("08:00", "Europe/Berlin", datetime(2026, 7, 1, 12, tzinfo=UTC))
+    winter = last_scheduled("08:00", "Europe/Berlin", datetime(2026, 12, 1, 12, tzinfo=UTC))
+    assert (summer.hour, winter.hour) == (6, 7)
+    assert zone("Nowhere/Bogus").utcoffset(None) == timedelta(0)
+
+
+async def test_digest_is_due_once_a_day_at_local_time(db):
+    await upsert_chat(db, 42)
+    await update_chat(db, 42, mode="digest", digest_time="09:00", tz="Asia/Tomsk",
+                      last_digest_at=to_db_time(datetime(2026, 11, 22, 2, 0, 30, tzinfo=UTC)))
+    chat = await get_chat(db, 42)
+    assert not is_due(chat, datetime(2026, 11, 23, 1, 59, tzinfo=UTC))
+    assert is_due(chat, datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    assert is_due(chat, datetime(2026, 11, 23, 15, 0, tzinfo=UTC))  # down at 09:00: caught up
+
+
+async def test_digest_tick_groups_by_topic_and_sends_nothing_when_nothing_is_new(
+        db, tg_bot, fake_bot_api):
+    await upsert_chat(db, 42)
+    await update_chat(db, 42, mode="digest", digest_time="09:00", tz="Asia/Tomsk")
+    await upsert_chat(db, 43)
+    await update_chat(db, 43, mode="digest", digest_time="09:00", tz="Asia/Tomsk")
+    await set_filter(db, 43, "topic", "culture", True)
+    now = datetime.now(UTC)
+    # First tick: the chats' clocks start; nothing is sent at once.
+    assert await digest_tick(db, TOPICS, now) == 0
+    results = await store_seeds(db)
+    assert sum(r.status == "new" for r in results) == 5
+    assert await db.fetchall("SELECT id FROM outbox") == []  # digest chats get nothing at once
+    next_day = now + timedelta(days=1)
+    assert await digest_tick(db, TOPICS, next_day) == 2
+    await Sender(db, tg_bot).drain(timeout=30)
+    (digest,) = fake_bot_api.messages_to(42)
+    plain = parse(digest.text)
+    assert plain.startswith("Дайджест")
+    assert digest.no_preview
+    for r in results:
+        assert r.article.title[:40] in plain
+    assert "— Торговля и экспорт —" in plain and "Источник: seeds" in plain
+    assert digest.text.count('<a href=') == 0  # the seeds are files: no links to make
+    (culture,) = fake_bot_api.messages_to(43)
+    assert "— Культура —" in parse(culture.text)
+    assert "Беларусь" in parse(culture.text) and "60% томского экспорта" not in culture.text
+    # The next day with nothing new: no message, and the stories are not repeated.
+    assert await digest_tick(db, TOPICS, next_day + timedelta(days=1)) == 0
+    await Sender(db, tg_bot).drain(timeout=5)
+    assert len(fake_bot_api.messages_to(42)) == 1
+
+
+async def test_digest_command_and_search_and_sources(db, tg_bot, fake_bot_api):
+    await store_seeds(db)
+    dp, task = await running_bot(db, tg_bot)
+    try:
+        fake_bot_api.push_message(601, "/start")
+        await replies(fake_bot_api, 601, 1)
+        fake_bot_api.push_message(601, "/search редкоземельные металлы")
+        found = parse((await replies(fake_bot_api, 601, 2))[1])
+        assert found.startswith("Найдено в архиве")
+        fake_bot_api.push_message(601, "/search химической промышленности Узбекистана")
+        found = parse((await replies(fake_bot_api, 601, 3))[2])
+        # word forms match by lemma: "химической промышленности" -> "химическую промышленность"
+        first = found.split("\n\n")[1]
+        assert "развивать химическую промышленность" in first
+        fake_bot_api.push_message(601, '/search " OR * NEAR( ;')
+        assert "Ничего не нашлось" in (await replies(fake_bot_api, 601, 4))[3]
+        fake_bot_api.push_message(601, "/search")
+        assert "/search" in (await replies(fake_bot_api, 601, 5))[4]
+        fake_bot_api.push_message(601, "/search " + "щщщщ " * 3000)
+        assert "Ничего не нашлось" in (await replies(fake_bot_api, 601, 6))[5]
+        # In instant mode the five seeds were not queued (the chat subscribed after them):
+        # /digest sends them now, once.
+        fake_bot_api.push_message(601, "/digest")
+        for _ in range(100):
+            if await db.fetchall("SELECT id FROM outbox WHERE kind = 'digest'"):
+                break
+            await asyncio.sleep(0.1)
+        await Sender(db, tg_bot).drain(timeout=30)
+        texts = await replies(fake_bot_api, 601, 7)
+        assert parse(texts[6]).startswith("Дайджест")
+        fake_bot_api.push_message(601, "/digest")
+        assert "Нового с прошлого дайджеста нет" in (await replies(fake_bot_api, 601, 8))[7]
+        fake_bot_api.push_message(601, "/sources")
+        assert "Источники" in (await replies(fake_bot_api, 601, 9))[8]
+    finally:
+        await stop_bot(dp, task)
+
+
+async def test_sources_show_health(db, tg_bot, fake_bot_api, feed_server):
+    from bot.storage.sources import record_failure, sync_sources
+
+    settings = load_settings(None, env={})
+    states = await sync_sources(db, settings.sources[:3])
+    await record_failure(db, states[1].id, "HTTP 503 from news.example",
+                         lambda n: datetime.now(UTC) + timedelta(hours=1))
+    dp, task = await running_bot(db, tg_bot)
+    try:
+        fake_bot_api.push_message(602, "/sources")
+        shown = (await replies(fake_bot_api, 602, 1))[0]
+        plain = parse(shown)
+        assert f"#{states[1].id}" in plain and "ошибки (1 подряд): HTTP 503" in plain
+        assert "ещё не опрашивался" in plain
+    finally:
+        await stop_bot(dp, task)
+
+
+async def test_channel_from_config_gets_stories_in_its_forum_topic(db, tg_bot, fake_bot_api):
+    await sync_channels(db, (ChannelConfig(-1009, thread_id=5, topics=("culture",)),
+                             ChannelConfig(-1010, follow=("Химград",))))
+    await store_seeds(db)
+    await Sender(db, tg_bot).drain(timeout=30)
+    (culture,) = fake_bot_api.messages_to(-1009)
+    assert culture.thread_id == 5 and "Беларусь" in culture.text
+    (chem,) = fake_bot_api.messages_to(-1010)
+    assert "Химград" in chem.text
+    # Dropped from the config: paused, its filters kept until it returns.
+    await sync_channels(db, (ChannelConfig(-1010, follow=("Химград",)),))
+    assert (await get_chat(db, -1009)).status == "paused"
+    assert (await get_chat(db, -1010)).status == "active"
+
+
+async def test_a_flooding_chat_gets_one_polite_notice(db, tg_bot, fake_bot_api):
+    settings = load_settings(None, env={})
+    settings = replace(settings, telegram=replace(settings.telegram, commands_per_minute=3))
+    dp = build_dispatcher(db, settings)
+    task = asyncio.create_task(dp.start_polling(tg_bot, handle_signals=False,
+                                                polling_timeout=1))
+    try:
+        for _ in range(8):
+            fake_bot_api.push_message(603, "/help")
+        texts = await replies(fake_bot_api, 603, 4)
+        await asyncio.sleep(1.5)
+        texts = [s.text for s in fake_bot_api.messages_to(603)]
+        assert len(texts) == 4  # updates are handled concurrently: any order
+        assert texts.count("Слишком много команд подряд — подождите немного.") == 1
+        assert sum(t.startswith("Команды:") for t in texts) == 3
+        fake_bot_api.push_message(604, "/help")  # other chats are not affected
+        await replies(fake_bot_api, 604, 1)
+    finally:
+        await stop_bot(dp, task)
+
+
+async def test_a_reprint_after_the_digest_is_not_sent_again(db, tg_bot, fake_bot_api):
+    await upsert_chat(db, 44)
+    await update_chat(db, 44, mode="digest")
+    now = datetime.now(UTC)
+    await digest_tick(db, TOPICS, now)
+    (new,) = await store_seeds(db, {"000_a76abe04a6259da9.txt"})
+    assert await digest_tick(db, TOPICS, now + timedelta(days=1)) == 1
+    paras = new.article.text.split("\n\n")
+    reprint = Entry(title="Мазур позвал Узбекистан в химию", text="\n\n".join(paras[:5]),
+                    url="https://reprint.example/2", origin="x")
+    (again,), _ = await process(db, [reprint], understanding=UNDERSTANDING)
+    assert again.status == "reprint"
+    assert await digest_tick(db, TOPICS, now + timedelta(days=2)) == 0
