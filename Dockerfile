@@ -23,7 +23,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PRESSBOT_CONFIG=/app/config.toml \
     PRESSBOT_DB=/data/pressbot.db
 WORKDIR /app
-USER pressbot
+USER 10001:10001
 VOLUME ["/data"]
 HEALTHCHECK --interval=60s --timeout=10s --start-period=30s \
   CMD ["pressbot", "sources"]
