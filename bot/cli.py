@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot import __version__
+from bot import __version__, logs
 from bot.config import ConfigError, Settings, load_settings
 from bot.ingest.fetch import Fetcher
 from bot.ingest.files import FileReadError, list_documents, read_document
@@ -125,6 +125,12 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                     sender.wake()
 
             scheduler.add_every_minute("digest-tick", tick)
+            metrics = None
+            if settings.metrics.enabled:
+                from bot.metrics import MetricsServer
+
+                metrics = MetricsServer(db, lambda: sender.too_many)
+                await metrics.start(settings.metrics.host, settings.metrics.port)
             tasks = [asyncio.create_task(sender.run(stop), name="sender")]
             if console:
                 tasks.append(asyncio.create_task(Console(dp, bot, session).run(stop),
@@ -137,8 +143,10 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             scheduler.start()
             where = ("console mode: type /start, then /help (no Telegram token set)"
                      if console else "Telegram bot running")
+            served = (f"; metrics on http://{settings.metrics.host}:{metrics.port}/metrics"
+                      if metrics else "")
             print(f"pressbot {__version__}: polling {jobs} sources into {settings.database}"
-                  f" ({settings.origin}); {where}. Ctrl-C stops.", flush=True)
+                  f" ({settings.origin}); {where}{served}. Ctrl-C stops.", flush=True)
             try:
                 await stop.wait()
             finally:
@@ -146,6 +154,8 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                 if not console:
                     await dp.stop_polling()
                 await asyncio.wait(tasks, timeout=15)  # the sender finishes in flight
+                if metrics is not None:
+                    await metrics.stop()
                 await bot.session.close()
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
@@ -382,6 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--database", type=Path, help="SQLite file (overrides the config)")
     parser.add_argument("--log-level", default=None,
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log verbosity")
+    parser.add_argument("--log-format", default="text", choices=["text", "json"],
+                        help="json: one object per line with source, article and chat ids")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="poll the sources on their schedule and run the Telegram bot "
@@ -421,11 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = args.log_level or ("INFO" if args.command == "run" else "WARNING")
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
-    if level != "DEBUG":  # APScheduler and aiogram report every job run and update at INFO
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
-        logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    logs.setup(level, args.log_format)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:

@@ -98,6 +98,13 @@ class SchedulerConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 9464
+
+
+@dataclass(frozen=True)
 class TopicConfig:
     id: str
     name_ru: str
@@ -115,6 +122,7 @@ class Settings:
     sources: tuple[SourceConfig, ...] = ()
     topics: tuple[TopicConfig, ...] = ()
     channels: tuple[ChannelConfig, ...] = ()
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     summary_chars: int = 350
     ner: bool = True
     origin: str = "<defaults>"
@@ -376,7 +384,7 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
     env = dict(os.environ) if env is None else env
     c = _Checker()
     c.unknown(data, "", {"database", "telegram", "fetch", "scheduler", "sources", "topics",
-                         "understanding", "channels"})
+                         "understanding", "channels", "metrics"})
 
     db = c.table(data, "database")
     c.unknown(db, "database.", {"path"})
@@ -454,13 +462,23 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
     summary_chars = c.number(u, "summary_chars", 350, prefix="understanding.", minimum=80,
                              integer=True)
     ner = c.boolean(u, "ner", True, prefix="understanding.")
+    m = c.table(data, "metrics")
+    c.unknown(m, "metrics.", {"enabled", "host", "port"})
+    md = MetricsConfig()
+    metrics = MetricsConfig(
+        enabled=c.boolean(m, "enabled", md.enabled, prefix="metrics."),
+        host=c.string(m, "host", md.host, prefix="metrics.") or md.host,
+        port=c.number(m, "port", md.port, prefix="metrics.", minimum=0, integer=True))
+    if metrics.port > 65535:
+        c.fail("metrics.port", f"must be at most 65535, got {metrics.port}")
     channels = _load_channels(data.get("channels"), c, {t.id for t in topics})
     if c.problems:
         raise ConfigError(origin, c.problems)
     return Settings(database=db_path,
                     telegram=TelegramConfig(token, api_server, admins, rate, per_minute),
                     fetch=fetch, scheduler=scheduler, sources=sources, topics=topics,
-                    channels=channels, summary_chars=summary_chars, ner=ner, origin=origin)
+                    channels=channels, metrics=metrics, summary_chars=summary_chars, ner=ner,
+                    origin=origin)
 
 
 def load_settings(path: Path | None = None, *, env: dict[str, str] | None = None) -> Settings:

@@ -4,12 +4,15 @@ Bot API with a loopback feed."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import signal
 import sqlite3
 import sys
 from pathlib import Path
 
+import aiohttp
 from test_delivery import parse
 
 from bot.storage.chats import upsert_chat
@@ -75,22 +78,43 @@ async def test_run_delivers_a_feed_story_once_with_escaped_html(tmp_path, feed_s
     config = tmp_path / "c.toml"
     config.write_text(
         f'[database]\npath = "{db_path}"\n[telegram]\napi_server = "{fake_bot_api.base}"\n'
-        f'[scheduler]\njitter = 0\n[[sources]]\nname = "tomsk"\nurl = "{feed_server.url("/rss")}"'
+        f'[scheduler]\njitter = 0\n[metrics]\nenabled = true\nport = 0\n'
+        f'[[sources]]\nname = "tomsk"\nurl = "{feed_server.url("/rss")}"'
         f'\ninterval = 60\n', encoding="utf-8")
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--config", str(config), "run",
+        sys.executable, "-m", "bot", "--config", str(config), "--log-format", "json", "run",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         env=env(PRESSBOT_TOKEN=TEST_TOKEN))
     try:
+        banner = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+        port = int(re.search(r"metrics on http://127.0.0.1:(\d+)/metrics", banner).group(1))
         await wait_for(lambda: fake_bot_api.messages_to(700), timeout=40)
         fake_bot_api.push_message(702, "/start")
         await wait_for(lambda: fake_bot_api.messages_to(702), timeout=20)
         await asyncio.sleep(2)  # time enough for a second message, which must not come
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                metrics = await resp.text()
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                health = await resp.json()
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err.decode()
-    assert TEST_TOKEN not in out.decode() + err.decode()
+    assert TEST_TOKEN not in banner + out.decode() + err.decode()
+    assert health["status"] == "ok" and health["database"] == "ok"
+    figures = dict(line.rsplit(" ", 1) for line in metrics.splitlines()
+                   if line and not line.startswith("#"))
+    assert float(figures["pressbot_articles_total"]) == 2
+    assert float(figures["pressbot_reprints_total"]) == 1
+    assert float(figures["pressbot_stories_total"]) == 1
+    assert float(figures["pressbot_messages_sent_total"]) == 1  # the story (replies are direct)
+    assert float(figures['pressbot_source_errors{source="tomsk"}']) == 0
+    assert 'pressbot_source_last_success_timestamp_seconds{source="tomsk"}' in figures
+    # JSON logs: one object a line, with the ids of what each line is about.
+    records = [json.loads(line) for line in err.decode().splitlines() if line.strip()]
+    stored = [r for r in records if r.get("article")]
+    assert {r["source"] for r in stored} == {"tomsk"} and all(r["story"] for r in stored)
     (message,) = fake_bot_api.messages_to(700)
     assert message.parse_mode == "HTML"
     visible = parse(message.text)  # valid Telegram HTML, article text escaped

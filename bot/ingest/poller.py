@@ -20,7 +20,7 @@ from bot.ingest.files import FileReadError, list_documents, read_document
 from bot.ingest.htmltext import html_to_text
 from bot.ingest.parse import FeedError, parse_feed
 from bot.models import Entry, PollResult, SourceState
-from bot.pipeline import process
+from bot.pipeline import Processed, process
 from bot.storage.articles import known_urls
 from bot.storage.db import Database, utcnow
 from bot.storage.sources import get_source, record_failure, record_success
@@ -44,6 +44,17 @@ def is_teaser(entry: Entry, min_chars: int) -> bool:
     plain = html_to_text(entry.text) if entry.text_is_html else entry.text
     plain = plain.strip()
     return len(plain) < min_chars or bool(_TEASER_END.search(plain))
+
+
+def report(source: SourceState, results: list[Processed]) -> None:
+    """One log line per stored article, with its ids (JSON logs carry them as fields)."""
+    for r in results:
+        if r.status == "duplicate":
+            continue
+        what = f"reprint of {r.duplicate_of}" if r.status == "reprint" else "new"
+        log.info("source %s: article %s (%s), story %s: %s", source.name, r.article.id, what,
+                 r.story_id, r.article.title[:80],
+                 extra={"source": source.name, "article": r.article.id, "story": r.story_id})
 
 
 class Poller:
@@ -109,6 +120,7 @@ class Poller:
         entries = await self._with_full_text(fresh, feed.warnings)
         results, warnings = await process(self.db, entries, source_id=source.id,
                                           understanding=self.understanding)
+        report(source, results)
         await self._succeeded(source, etag, last_modified)
         new = sum(r.status != "duplicate" for r in results)
         return PollResult(source=source.name, status="ok", new=new,
@@ -149,6 +161,7 @@ class Poller:
                 warnings.append(str(exc))
         results, more = await process(self.db, entries, source_id=source.id,
                                       understanding=self.understanding)
+        report(source, results)
         new = sum(r.status != "duplicate" for r in results)
         if warnings:  # an unreadable file fails the source; what could be read is kept
             more_note = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
