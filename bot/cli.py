@@ -358,6 +358,26 @@ async def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.backup import backup
+
+    size = await asyncio.to_thread(backup, settings.database, args.path)
+    print(f"backed up {settings.database} to {args.path} ({size / 1e6:.1f} MB), "
+          "integrity_check ok")
+    return 0
+
+
+async def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.backup import restore
+
+    saved = await asyncio.to_thread(restore, args.path, settings.database)
+    async with await Database.open(settings.database) as db:  # upgrade an older schema
+        version = await db.schema_version()
+    note = f"; the previous database is kept as {saved}" if saved else ""
+    print(f"restored {settings.database} from {args.path} (schema {version}){note}")
+    return 0
+
+
 async def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
     async with await Database.open(settings.database) as db:
         articles = await latest_articles(db, args.limit)
@@ -423,6 +443,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sync", action="store_true", help="update stored sources from the config")
     p.set_defaults(func=cmd_sources)
 
+    p = sub.add_parser("backup", help="copy the database to PATH (a file, or a folder for a "
+                       "time-stamped file) with SQLite's online backup, safe while running")
+    p.add_argument("path", type=Path, metavar="PATH")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="replace the database with the backup at PATH (stop "
+                       "pressbot first; the current database is kept beside it)")
+    p.add_argument("path", type=Path, metavar="PATH")
+    p.set_defaults(func=cmd_restore)
+
     p = sub.add_parser("articles", help="the latest stored articles")
     p.add_argument("--limit", type=positive_int, default=20, metavar="N")
     p.set_defaults(func=cmd_articles)
@@ -448,6 +478,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return asyncio.run(args.func(args, settings))
     except DatabaseError as exc:
+        print(f"pressbot: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a path that cannot be read or written
         print(f"pressbot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
