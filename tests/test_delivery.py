@@ -32,6 +32,14 @@ class TelegramHTML(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         assert tag in ALLOWED, tag
+        names = [name for name, _ in attrs]
+        if tag == "a":
+            assert names == ["href"], attrs
+            assert dict(attrs)["href"].startswith(("http://", "https://")), attrs
+        elif tag == "span":
+            assert attrs == [("class", "tg-spoiler")], attrs
+        else:
+            assert not attrs, (tag, attrs)
         self.stack.append(tag)
 
     def handle_endtag(self, tag):
@@ -41,7 +49,16 @@ class TelegramHTML(HTMLParser):
         self.text.append(data)
 
 
+_BAD_ENTITY = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
+
+
 def parse(message: str) -> str:
+    """The visible text of a message, asserting Telegram would accept its HTML: only its tags
+    and attributes, balanced, every & starting one of the entities it knows, at most 4096
+    characters."""
+    assert 0 < len(message) <= 4096
+    assert not _BAD_ENTITY.search(message), message[max(0, _BAD_ENTITY.search(message).start()
+                                                        - 40):][:80]
     p = TelegramHTML()
     p.feed(message)
     p.close()

@@ -58,8 +58,14 @@ def make_bot(token: str, api_server: str | None = None) -> Bot:
 class Sender:
     def __init__(self, db: Database, bot: Bot, *, rate: float = 30.0,
                  max_in_flight: int = 64, idle: float = 0.2,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 private_interval: float = PRIVATE_INTERVAL,
+                 group_interval: float = GROUP_INTERVAL) -> None:
+        """The intervals are Telegram's per-chat limits; a self-hosted Bot API server in
+        local mode, or a test, may set others."""
         self.db = db
+        self.private_interval = private_interval
+        self.group_interval = group_interval
         self.bot = bot
         self.rate = rate
         self.max_in_flight = max_in_flight
@@ -147,7 +153,7 @@ class Sender:
         await self.finish()
 
     def _interval(self, row: outbox.OutboxRow) -> float:
-        return GROUP_INTERVAL if row.chat_kind != "private" else PRIVATE_INTERVAL
+        return self.group_interval if row.chat_kind != "private" else self.private_interval
 
     async def _send(self, row: outbox.OutboxRow) -> None:
         chat = row.chat_id

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
 from bot.config import FetchConfig, check_http_url
+from bot.ingest.addresses import private_address
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 ACCEPT_FEED = ("application/rss+xml, application/atom+xml, application/feed+json, "
@@ -64,7 +65,9 @@ class Fetcher:
             self._session = None
 
     async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-                    accept: str = ACCEPT_FEED) -> FetchResult:
+                    accept: str = ACCEPT_FEED, public_only: bool = False) -> FetchResult:
+        """GET ``url``. ``public_only``: every hop must resolve to public addresses only (for
+        feeds added from chat, so that a redirect cannot reach the host's own network)."""
         if self._session is None:
             raise RuntimeError("Fetcher used outside 'async with'")
         headers = {"Accept": accept}
@@ -80,6 +83,8 @@ class Fetcher:
                     why = check_http_url(current)
                     if why:
                         raise FetchError(f"refused {current[:100]}: {why}")
+                    if public_only:
+                        await self._refuse_private(current)
                     async with self._session.get(current, headers=headers,
                                                  allow_redirects=False) as resp:
                         if resp.status in _REDIRECTS:
@@ -104,6 +109,16 @@ class Fetcher:
         except aiohttp.ClientError as exc:
             text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise FetchError(f"HTTP client error: {text}") from None
+
+    @staticmethod
+    async def _refuse_private(url: str) -> None:
+        try:
+            private = await private_address(url)
+        except OSError as exc:
+            raise FetchError(f"cannot resolve {urlsplit(url).hostname}: {exc}") from None
+        if private:
+            raise FetchError(f"refused {url[:100]}: {urlsplit(url).hostname} is a private or"
+                             f" loopback address ({private})")
 
     async def _finish(self, resp: aiohttp.ClientResponse, url: str) -> FetchResult:
         etag = resp.headers.get("ETag")

@@ -106,8 +106,10 @@ class Poller:
                              next_check=self.clock() + timedelta(seconds=source.interval))
 
     async def _poll_feed(self, source: SourceState) -> PollResult:
+        public_only = self._public_only(source)
         fetched = await self.fetcher.fetch(source.location, etag=source.etag,
-                                           last_modified=source.last_modified)
+                                           last_modified=source.last_modified,
+                                           public_only=public_only)
         etag = fetched.etag or source.etag
         last_modified = fetched.last_modified or source.last_modified
         if fetched.not_modified:
@@ -117,7 +119,7 @@ class Poller:
                           content_type=fetched.content_type, base_url=fetched.url)
         stored = await known_urls(self.db, [e.url for e in feed.entries if e.url])
         fresh = [e for e in feed.entries if not e.url or e.url not in stored]
-        entries = await self._with_full_text(fresh, feed.warnings)
+        entries = await self._with_full_text(fresh, feed.warnings, public_only)
         results, warnings = await process(self.db, entries, source_id=source.id,
                                           understanding=self.understanding)
         report(source, results)
@@ -126,7 +128,12 @@ class Poller:
         return PollResult(source=source.name, status="ok", new=new,
                           known=len(feed.entries) - new, warnings=feed.warnings + warnings)
 
-    async def _with_full_text(self, entries: list[Entry], warnings: list[str]) -> list[Entry]:
+    def _public_only(self, source: SourceState) -> bool:
+        """Feeds added from chat may not reach private addresses (config feeds are trusted)."""
+        return source.managed_by == "admin" and not self.fetch_config.allow_private_addresses
+
+    async def _with_full_text(self, entries: list[Entry], warnings: list[str],
+                              public_only: bool = False) -> list[Entry]:
         """Replace teasers by the article page's main text; keep the teaser when that fails."""
         min_chars = self.fetch_config.fulltext_min_chars
 
@@ -134,7 +141,8 @@ class Poller:
             if not is_teaser(entry, min_chars):
                 return entry
             try:
-                page = await self.fetcher.fetch(entry.url, accept=ACCEPT_PAGE)
+                page = await self.fetcher.fetch(entry.url, accept=ACCEPT_PAGE,
+                                                public_only=public_only)
                 html, _ = decode(page.body, page.charset)
                 text = await asyncio.to_thread(extract_main_text, html, page.url)
             except FetchError as exc:

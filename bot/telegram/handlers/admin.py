@@ -42,7 +42,8 @@ async def probe(url: str, settings: Settings) -> int:
                              f" ({private}); allowed only with [fetch] allow_private_addresses")
     try:
         async with Fetcher(settings.fetch) as fetcher:
-            fetched = await fetcher.fetch(url)
+            fetched = await fetcher.fetch(
+                url, public_only=not settings.fetch.allow_private_addresses)
         feed = parse_feed(fetched.body, origin=url, charset=fetched.charset,
                           content_type=fetched.content_type, base_url=fetched.url)
     except (FetchError, FeedError) as exc:
