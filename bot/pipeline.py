@@ -159,7 +159,7 @@ async def _place(db: Database, article: Article, f: Features) -> Processed:
         return Processed(article, "reprint", label, story_id, comparison.similarity, f.understood)
     documents, df = await dedup_store.document_frequencies(conn, f.story_terms)
     candidates = await dedup_store.story_candidates(conn, at - STORY_WINDOW, at + STORY_WINDOW,
-                                                    article.id, host_of)
+                                                    article.id, host_of, f.story_terms, df)
     match = best_story(f.story_terms, f.host, candidates, documents, df)
     if match is not None:
         await dedup_store.attach(conn, article.id, match.story_id, None, match.score)

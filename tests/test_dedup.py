@@ -14,7 +14,7 @@ from bot.models import Entry
 from bot.pipeline import process
 from bot.storage.dedup import story_sources
 
-from conftest import DATA, SEEDS
+from conftest import DATA, SEEDS, SHARED
 
 T0 = datetime(2025, 10, 22, 9, 0, tzinfo=UTC)
 SEED_FILES = sorted(SEEDS.iterdir())
@@ -216,3 +216,35 @@ def test_follow_up_sharing_a_background_paragraph_is_not_a_reprint():
                     + background)
     c = compare(a, b)
     assert c.containment >= 0.4 and not c.is_reprint
+
+
+RIA = SHARED / "eval" / "ria_news_topics" / "ria_news_topics_9.csv"
+
+
+@pytest.mark.skipif(not RIA.is_file(), reason="../shared not present")
+async def test_a_busy_window_finds_the_story_through_the_search_index(db):
+    """Over FULL_SCAN_MAX articles in the 72-hour window: candidates come from the stories
+    sharing the rarest terms, and the same story is still found."""
+    import csv
+
+    from bot.dedup.stories import host_of, story_terms
+    from bot.storage.dedup import FULL_SCAN_MAX, document_frequencies, story_candidates
+
+    csv.field_size_limit(10**8)
+    with RIA.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))[:FULL_SCAN_MAX + 100]
+    filler = [entry(r["title"], r["content"].replace("  ", "\n\n"),
+                    f"https://ria.example/{i}", T0 - timedelta(hours=i % 48))
+              for i, r in enumerate(rows)]
+    await process(db, filler)
+    seeds = await store_archive(db)
+    terms = story_terms("Мазур предложил Узбекистану вместе развивать химию", SECOND_REPORT)
+    _, df = await document_frequencies(db.conn, terms)
+    candidates = await story_candidates(db.conn, T0 - timedelta(hours=72),
+                                        T0 + timedelta(hours=72), 0, host_of, terms, df)
+    assert 0 < len(candidates) < FULL_SCAN_MAX
+    assert seeds[0].story_id in {c.story_id for c in candidates}
+    (result,), _ = await process(db, [entry(
+        "Мазур предложил Узбекистану вместе развивать химию", SECOND_REPORT,
+        "https://news.example/mazur-uzbekistan")])
+    assert result.status == "new" and result.story_id == seeds[0].story_id

@@ -84,4 +84,14 @@ async def test_ner_can_be_turned_off(db):
     (result,), _ = await process(db, [Entry(title="Мазур в Минске", text="Губернатор Томской "
                                             "области Владимир Мазур посетил Минск.",
                                             origin="t")], understanding=understanding)
-    assert result.understood.entities.places == ()
+    entities = result.understood.entities
+    assert entities.people == () and entities.organizations == ()
+    # Places still come from the gazetteer, by lemma: "Минске" is Беларусь.
+    assert entities.places == ("Беларусь", "Томская область")
+
+
+@pytest.mark.parametrize("name", sorted(SEED_PLACES))
+def test_seed_places_without_ner(name):
+    article = prepare(read_document(SEEDS / name)[0])
+    understood = Understanding(default_topics(), ner=False)(article.title, article.text)
+    assert SEED_PLACES[name] <= set(understood.entities.places)

@@ -116,18 +116,46 @@ async def document_frequencies(conn: aiosqlite.Connection,
     return total, df
 
 
+FULL_SCAN_MAX = 500  # articles in the window compared one by one; beyond, a prefilter
+PREFILTER_TERMS = 16  # the rarest of the new article's terms looked up in the search index
+PREFILTER_HITS = 1000  # search hits considered (best first) before the time window applies
+PREFILTER_STORIES = 200  # stories whose articles are compared
+
+
 async def story_candidates(conn: aiosqlite.Connection, start: datetime, end: datetime,
-                           exclude: int, host_of) -> list[StoryCandidate]:
+                           exclude: int, host_of, terms: Iterable[str] = (),
+                           df: dict[str, int] | None = None) -> list[StoryCandidate]:
     """Articles with a story (reprints too: their headlines and leads describe the story),
-    published between ``start`` and ``end``."""
-    rows = await _rows(
-        conn,
-        "SELECT a.id, a.story_id, a.url, a.origin, f.story_terms,"
-        " COALESCE(a.published_at, a.fetched_at) AS at"
-        " FROM articles a JOIN article_fingerprints f ON f.article_id = a.id"
-        " WHERE COALESCE(a.published_at, a.fetched_at) BETWEEN ? AND ?"
-        " AND a.story_id IS NOT NULL AND a.id != ?",
-        (to_db_time(start), to_db_time(end), exclude))
+    published between ``start`` and ``end``.
+
+    When the window holds more than FULL_SCAN_MAX articles (a busy archive: a thousand feeds
+    bring tens of thousands in 72 hours), only the articles of the stories that share the new
+    article's rarest terms are returned, found through the lemma search index, so that the
+    cost of placing an article does not grow with the archive.
+    """
+    window = (to_db_time(start), to_db_time(end))
+    select = ("SELECT a.id, a.story_id, a.url, a.origin, f.story_terms,"
+              " COALESCE(a.published_at, a.fetched_at) AS at"
+              " FROM articles a JOIN article_fingerprints f ON f.article_id = a.id"
+              " WHERE COALESCE(a.published_at, a.fetched_at) BETWEEN ? AND ?"
+              " AND a.story_id IS NOT NULL AND a.id != ?")
+    count = (await _rows(conn, "SELECT COUNT(*) FROM articles WHERE COALESCE(published_at,"
+                               " fetched_at) BETWEEN ? AND ?", window))[0][0]
+    rare = sorted({t for t in terms if t.isalnum()}, key=lambda t: ((df or {}).get(t, 0), t))
+    if count <= FULL_SCAN_MAX or not rare:
+        rows = await _rows(conn, select, (*window, exclude))
+    else:
+        query = " OR ".join(f'"{t}"' for t in rare[:PREFILTER_TERMS])
+        first = (await _rows(conn, "SELECT MIN(id) FROM articles WHERE COALESCE(published_at,"
+                                   " fetched_at) BETWEEN ? AND ?", window))[0][0] or 0
+        rows = await _rows(
+            conn,
+            f"{select} AND a.story_id IN (SELECT DISTINCT h.story_id FROM ("
+            " SELECT a2.story_id, COALESCE(a2.published_at, a2.fetched_at) AS at FROM"
+            " (SELECT rowid AS id FROM article_search WHERE article_search MATCH ?"
+            "  AND rowid >= ? ORDER BY rank LIMIT ?) hit"
+            " JOIN articles a2 ON a2.id = hit.id) h WHERE h.at BETWEEN ? AND ? LIMIT ?)",
+            (*window, exclude, query, first, PREFILTER_HITS, *window, PREFILTER_STORIES))
     return [StoryCandidate(r["id"], r["story_id"], r["story_terms"].split(),
                            host_of(r["url"], r["origin"]), from_db_time(r["at"])) for r in rows]
 

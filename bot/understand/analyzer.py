@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.config import TopicConfig
+from bot.text.morph import lemmas
 from bot.understand.entities import Entities, extract
+from bot.understand.places import places_in
 from bot.understand.summary import MAX_CHARS, summarize
 from bot.understand.topics import Tagger, TopicTag
 
@@ -32,4 +34,5 @@ class Understanding:
         summary = summarize(title, text, self.summary_chars)
         return Understood(topics=tuple(self.tagger.tag(title, text)),
                           summary=summary.text or None, key_figures=summary.key_figures,
-                          entities=extract(title, text) if self.ner else Entities())
+                          entities=extract(title, text) if self.ner else Entities(
+                              places=places_in(lemmas(f"{title}\n{text}"))))

@@ -6,6 +6,9 @@ subscriber chooses. A city maps to its region or country ("Минск" -> "Бе�
 
 from __future__ import annotations
 
+from collections import Counter
+from functools import cache
+
 PLACE_TAGS: dict[str, str] = {}
 
 
@@ -62,3 +65,30 @@ _add("Ленинградская область")
 
 def place_tag(name: str) -> str | None:
     return PLACE_TAGS.get(name.lower().replace("ё", "е"))
+
+
+MAX_WORDS = max(len(name.split()) for name in PLACE_TAGS)
+
+
+@cache
+def _lemma_keys() -> dict[tuple[str, ...], str]:
+    from bot.text.morph import lemma, words
+
+    return {tuple(lemma(w) for w in words(name)): tag for name, tag in PLACE_TAGS.items()}
+
+
+def places_in(lemmas: list[str]) -> tuple[str, ...]:
+    """Place tags named in a text, by lemma n-grams against the gazetteer ("Томской области"
+    and "в Томске" both give "Томская область"), most mentioned first. Used when NER is off."""
+    keys = _lemma_keys()
+    counts: Counter[str] = Counter()
+    i = 0
+    while i < len(lemmas):
+        for n in range(min(MAX_WORDS, len(lemmas) - i), 0, -1):
+            tag = keys.get(tuple(lemmas[i:i + n]))
+            if tag:
+                counts[tag] += 1
+                i += n - 1
+                break
+        i += 1
+    return tuple(tag for tag, _ in counts.most_common())
