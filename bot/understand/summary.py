@@ -22,10 +22,11 @@ MAX_CHARS = 350
 MAX_SENTENCES = 3
 MIN_SENTENCE = 25
 ENOUGH = 0.3  # past two sentences, stop once the summary holds this share of the limit
-# Score weights (bench/eval_understanding.py measures them).
+# Score weights, chosen on the even-numbered ria.ru articles and checked on the odd ones
+# (ROUGE-1 33.5 there against Lead-2's 33.3); bench/eval_understanding.py measures all.
 W_POSITION = 1.2
-W_CENTRALITY = 1.0
-W_TITLE = 1.5
+W_CENTRALITY = 0.5
+W_TITLE = 2.5
 W_FIGURE = 0.2
 
 
