@@ -78,6 +78,10 @@ class Progress:
 
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.ner:  # load the NER models first: their loading peak then sits on a small heap
+        from bot.understand.entities import preload
+
+        await asyncio.to_thread(preload)
     from aiogram import Bot
     from aiogram.client.default import DefaultBotProperties
     from aiogram.enums import ParseMode

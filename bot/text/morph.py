@@ -1,5 +1,6 @@
 """Lemmas with pymorphy3 (DAWG2 with the fast extra), cached: news vocabulary is Zipfian, so a
-cache of a few hundred thousand forms answers nearly every lookup without the analyser."""
+cache of a hundred thousand forms answers nearly every lookup without the analyser (and stays
+near 25 MB)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def analyzer() -> pymorphy3.MorphAnalyzer:
     return pymorphy3.MorphAnalyzer(lang="ru")
 
 
-@lru_cache(maxsize=300_000)
+@lru_cache(maxsize=100_000)
 def lemma(word: str) -> str:
     """Normal form of a lower-case word; Latin words and numbers are returned as they are."""
     if not word or not ("а" <= word[0] <= "я" or word[0] == "ё" or "а" <= word[-1] <= "я"):
