@@ -211,7 +211,7 @@ def proc_memory(pid: int) -> tuple[float, float]:
     return int(fields["VmHWM"].split()[0]) / 1024, int(fields["VmRSS"].split()[0]) / 1024
 
 
-async def run_memory(n: int, archive: Path, articles) -> tuple:
+async def run_memory(n: int, archive: Path, articles, ner: bool = True) -> tuple:
     sites = Sites(n, articles)
     await sites.start()
     try:
@@ -220,7 +220,8 @@ async def run_memory(n: int, archive: Path, articles) -> tuple:
             shutil_copy(archive, db_path)
             config = Path(tmp) / "config.toml"
             lines = [f'[database]\npath = "{db_path}"\n[scheduler]\njitter = 0\n'
-                     '[fetch]\nfulltext_min_chars = 0\n']
+                     f'[fetch]\nfulltext_min_chars = 0\n[understanding]\n'
+                     f'ner = {"true" if ner else "false"}\n']
             for s in sources(sites):
                 lines.append(f'[[sources]]\nname = "{s.name}"\nkind = "feed"\nurl = "{s.url}"\n'
                              f"interval = 3600\n")
@@ -248,7 +249,8 @@ async def run_memory(n: int, archive: Path, articles) -> tuple:
             await asyncio.wait_for(proc.wait(), 60)
     finally:
         await sites.stop()
-    return (f"pressbot run, {n} sources, archive of {archive_size(archive)} articles", polled,
+    return (f"pressbot run, {n} sources, {archive_size(archive)} articles, NER "
+            f"{'on' if ner else 'off'}", polled,
             f"{took:.0f}", f"{peak:.0f}", f"{current:.0f}")
 
 
@@ -274,14 +276,19 @@ async def main() -> None:
     parser.add_argument("--changed", type=float, default=0.05)
     parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir())
                         / "pressbot-poll-archive.db", help="archive to build or reuse")
+    parser.add_argument("--memory-only", action="store_true", help="skip the polling rounds")
+    parser.add_argument("--ner-off-too", action="store_true",
+                        help="measure pressbot run with [understanding] ner = false as well")
     args = parser.parse_args()
     articles = load_ria()
-    rows = await speed(args.sources, args.changed, articles)
-    print_table(rows, ("round", "sources", "seconds", "failed", "new articles", "304s"))
-    print("target: warm round of 1,000 sources in under 10 s\n")
+    if not args.memory_only:
+        rows = await speed(args.sources, args.changed, articles)
+        print_table(rows, ("round", "sources", "seconds", "failed", "new articles", "304s"))
+        print("target: warm round of 1,000 sources in under 10 s\n")
     await build_archive(args.db, args.articles, articles)
-    row = await run_memory(args.sources, args.db, articles)
-    print_table([row], ("process", "sources polled", "seconds to poll all", "peak RSS MiB",
+    rows = [await run_memory(args.sources, args.db, articles, ner)
+            for ner in ((True, False) if args.ner_off_too else (True,))]
+    print_table(rows, ("process", "sources polled", "seconds to poll all", "peak RSS MiB",
                         "RSS MiB"))
     print("target: under 300 MB (RSS-to-Telegram-Bot: 350 MB for 6,000 feeds)")
 

@@ -19,6 +19,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.ingest.fetch import Fetcher
 from bot.ingest.files import FileReadError, list_documents, read_document
 from bot.ingest.poller import Poller
+from bot.memory import release_free_memory
 from bot.models import Entry, PollResult, SourceState
 from bot.pipeline import Processed, index_archive, index_for_search_archive, process
 from bot.storage.articles import count_articles, latest_articles
@@ -129,6 +130,11 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                     sender.wake()
 
             scheduler.add_every_minute("digest-tick", tick)
+
+            async def trim() -> None:  # bursts of articles leave free pages behind
+                await asyncio.to_thread(release_free_memory)
+
+            scheduler.add_every_minute("release-memory", trim)
             metrics = None
             if settings.metrics.enabled:
                 from bot.metrics import MetricsServer

@@ -68,9 +68,16 @@ class Poller:
         self.fetch_config = fetch_config
         self.scheduler_config = scheduler_config
         self.clock = clock
+        # Polls in progress at once: with a thousand sources due together (at start), each
+        # parsed feed waits in memory for the pipeline; this bounds how many do.
+        self._slots = asyncio.Semaphore(fetch_config.concurrency)
 
     async def poll(self, source_id: int) -> PollResult:
         """Poll one source now and record the outcome; never raises for a source's fault."""
+        async with self._slots:
+            return await self._poll(source_id)
+
+    async def _poll(self, source_id: int) -> PollResult:
         source = await get_source(self.db, source_id)
         if source is None:
             return PollResult(source=f"#{source_id}", status="failed", error="no such source")

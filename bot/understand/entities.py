@@ -11,8 +11,6 @@ natasha imports pymorphy2, which needs pkg_resources; pymorphy3 stands in for it
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import gc
 import sys
 from collections import Counter
@@ -21,6 +19,7 @@ from functools import cache, lru_cache
 
 import pymorphy3
 
+from bot.memory import release_free_memory
 from bot.text.morph import analyzer
 from bot.understand.places import place_tag
 
@@ -54,13 +53,6 @@ def _models():
 def preload() -> None:
     """Load the NER models now rather than on the first article."""
     _models()
-
-
-def release_free_memory() -> None:
-    """Give memory freed after loading models back to the system (glibc only; elsewhere a
-    no-op): loading peaks well above what stays in use."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 @lru_cache(maxsize=100_000)
