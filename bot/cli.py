@@ -95,6 +95,13 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     understanding = make_understanding(settings)
     console = bool(args.console) or not settings.telegram.token
+    if console:  # the person at the terminal runs this pressbot: they get the admin commands
+        from dataclasses import replace
+
+        from bot.console import CONSOLE_CHAT
+
+        settings = replace(settings, telegram=replace(
+            settings.telegram, admins=(*settings.telegram.admins, CONSOLE_CHAT)))
     async with await Database.open(settings.database) as db:
         states = await sync_sources(db, settings.sources)
         await reindex(db, understanding)

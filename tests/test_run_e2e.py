@@ -34,7 +34,7 @@ async def test_console_mode_chats_in_the_terminal(tmp_path: Path):
         sys.executable, "-m", "bot", "--config", str(config), "run",
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, env=env())
-    proc.stdin.write(b"/start\n/topics\n2\n/filters\n/help\n")
+    proc.stdin.write(b"/start\n/topics\n2\n/stats\n/filters\n/help\n")
     await proc.stdin.drain()
     out = b""
     while b"/help" not in out.split(b"/filters", 1)[-1] or b"/lang" not in out:
@@ -48,6 +48,7 @@ async def test_console_mode_chats_in_the_terminal(tmp_path: Path):
     assert "console mode" in text and "один раз" in text  # the welcome
     assert "[2] Химия" in text and "[2] ✅ Химия" in text and "Включено: Химия" in text
     assert "Темы: Химия" in text and "/forget" in text
+    assert "Статей: 5" in text and "/addsource" in text  # the terminal's user is the admin
     assert "<b>" not in text  # HTML shown as plain text
 
 
