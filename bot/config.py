@@ -202,6 +202,22 @@ class _Checker:
             return default
         return value
 
+    def tables(self, raw: Any, key: str) -> list[tuple[str, dict[str, Any]]]:
+        """The tables of an array of tables ([[key]]) with their key prefixes; anything else
+        is reported and skipped."""
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.fail(key, f"must be an array of tables ([[{key}]])")
+            return []
+        out = []
+        for i, item in enumerate(raw):
+            if isinstance(item, dict):
+                out.append((f"{key}[{i}].", item))
+            else:
+                self.fail(f"{key}[{i}]", "must be a table")
+        return out
+
     def boolean(self, data: dict[str, Any], key: str, default: bool, *, prefix: str = "") -> bool:
         value = data.get(key, default)
         if not isinstance(value, bool):
@@ -221,18 +237,9 @@ class _Checker:
 
 
 def _load_sources(raw: Any, c: _Checker, base: Path) -> tuple[SourceConfig, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        c.fail("sources", "must be an array of tables ([[sources]])")
-        return ()
     sources: list[SourceConfig] = []
     seen: set[str] = set()
-    for i, item in enumerate(raw):
-        p = f"sources[{i}]."
-        if not isinstance(item, dict):
-            c.fail(f"sources[{i}]", "must be a table")
-            continue
+    for p, item in c.tables(raw, "sources"):
         c.unknown(item, p, {"name", "url", "path", "kind", "interval", "enabled"})
         name = c.string(item, "name", None, prefix=p)
         if name is None:
@@ -299,18 +306,9 @@ def _string_list(item: dict[str, Any], key: str, c: _Checker, prefix: str,
 
 
 def _load_topics(raw: Any, c: _Checker) -> tuple[TopicConfig, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        c.fail("topics", "must be an array of tables ([[topics]])")
-        return ()
     topics: list[TopicConfig] = []
     seen: set[str] = set()
-    for i, item in enumerate(raw):
-        p = f"topics[{i}]."
-        if not isinstance(item, dict):
-            c.fail(f"topics[{i}]", "must be a table")
-            continue
+    for p, item in c.tables(raw, "topics"):
         c.unknown(item, p, {"id", "name_ru", "name_en", "terms", "exclude"})
         topic_id = c.string(item, "id", None, prefix=p)
         if topic_id is None:
@@ -335,15 +333,9 @@ def _load_topics(raw: Any, c: _Checker) -> tuple[TopicConfig, ...]:
 
 
 def _load_channels(raw: Any, c: _Checker, topic_ids: set[str]) -> tuple[ChannelConfig, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
-        c.fail("channels", "must be an array of tables ([[channels]])")
-        return ()
     out: list[ChannelConfig] = []
     seen: set[int] = set()
-    for i, item in enumerate(raw):
-        p = f"channels[{i}]."
+    for p, item in c.tables(raw, "channels"):
         c.unknown(item, p, {"chat_id", "thread_id", "lang", "topics", "places", "follow",
                             "exclude"})
         chat_id = item.get("chat_id")

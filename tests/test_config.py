@@ -159,3 +159,29 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path):
                                            ("soon", None), (-5, None)])
 def test_durations(value, seconds):
     assert parse_duration(value) == seconds
+
+
+def test_channels_are_validated_with_their_keys(tmp_path):
+    path = write(tmp_path, """
+[[channels]]
+chat_id = -1001
+thread_id = 7
+topics = ["trade"]
+follow = ["Химград"]
+
+[[channels]]
+chat_id = 12
+lang = "de"
+topics = ["nosuch"]
+
+channels_typo = 1
+""")
+    with pytest.raises(ConfigError) as err:
+        load_settings(path, env={})
+    problems = "\n".join(err.value.problems)
+    assert "channels[1].chat_id" in problems
+    data = path.read_text(encoding="utf-8").split("[[channels]]\nchat_id = 12")[0]
+    path.write_text(data, encoding="utf-8")
+    (channel,) = load_settings(path, env={}).channels
+    assert (channel.chat_id, channel.thread_id, channel.topics, channel.follow) == (
+        -1001, 7, ("trade",), ("Химград",))

@@ -9,7 +9,7 @@ import aiosqlite
 
 from bot.delivery.match import StoryFacts, matches
 from bot.delivery.render import StoryView, story_item
-from bot.storage.chats import instant_chats
+from bot.storage.chats import chats_in_mode
 from bot.storage.outbox import enqueue
 
 
@@ -23,7 +23,7 @@ async def enqueue_story(conn: aiosqlite.Connection, story: NewStory) -> int:
     """Queue the story for every matching chat; returns how many were queued."""
     rendered: dict[str, str] = {}
     queued = 0
-    for chat, filters in await instant_chats(conn):
+    for chat, filters in await chats_in_mode(conn, "instant"):
         if not matches(filters, story.facts):
             continue
         text = rendered.get(chat.lang)

@@ -14,7 +14,7 @@ from bot.config import TopicConfig
 from bot.dedup.stories import host_of, outlet_name
 from bot.delivery.match import Filters, StoryFacts, matches, story_lemmas
 from bot.delivery.render import StoryView, digest_messages
-from bot.storage.chats import Chat, digest_chats, update_chat
+from bot.storage.chats import Chat, chats_in_mode, update_chat
 from bot.storage.db import Database, to_db_time
 from bot.storage.outbox import enqueue_digest
 from bot.storage.stories import StoryRow, undelivered_since
@@ -97,20 +97,30 @@ def group(stories: Sequence[StoryRow], filters: Filters, topics: Sequence[TopicC
     return out
 
 
-def pick(stories: Sequence[StoryRow], filters: Filters, limit: int = MAX_STORIES
-         ) -> list[StoryRow]:
-    chosen = [s for s in stories if matches(filters, facts_of(s))]
+def pick(stories: Sequence[StoryRow], filters: Filters, limit: int = MAX_STORIES,
+         facts: dict[int, StoryFacts] | None = None) -> list[StoryRow]:
+    """The stories the filters match, the most reported first past ``limit``. ``facts``
+    keeps each story's lemmas across the chats of one tick (they are the same for all)."""
+    facts = {} if facts is None else facts
+
+    def facts_for(story: StoryRow) -> StoryFacts:
+        if story.story_id not in facts:
+            facts[story.story_id] = facts_of(story)
+        return facts[story.story_id]
+
+    chosen = [s for s in stories if matches(filters, facts_for(s))]
     if len(chosen) > limit:
         chosen = sorted(chosen, key=lambda s: -len(s.sources))[:limit]
     return chosen
 
 
 async def send_digest(db: Database, chat: Chat, filters: Filters,
-                      topics: Sequence[TopicConfig], now: datetime) -> int:
+                      topics: Sequence[TopicConfig], now: datetime,
+                      facts: dict[int, StoryFacts] | None = None) -> int:
     """Queue the chat's digest of the stories since its last one; returns how many stories
     it holds (0: nothing new, no message, but the digest clock moves on)."""
     since = chat.last_digest_at or now - FIRST_WINDOW
-    stories = pick(await undelivered_since(db, chat.chat_id, since), filters)
+    stories = pick(await undelivered_since(db, chat.chat_id, since), filters, facts=facts)
     messages = digest_messages(group(stories, filters, topics, chat.lang), chat.lang) \
         if stories else []
     return await enqueue_digest(db, chat.chat_id, [s.story_id for s in stories], messages, now,
@@ -120,14 +130,15 @@ async def send_digest(db: Database, chat: Chat, filters: Filters,
 async def digest_tick(db: Database, topics: Sequence[TopicConfig], now: datetime) -> int:
     """Run every minute: queue the digests that are due. Returns how many were queued."""
     queued = 0
-    for chat, filters in await digest_chats(db):
+    facts: dict[int, StoryFacts] = {}
+    for chat, filters in await chats_in_mode(db.conn, "digest"):
         if chat.last_digest_at is None:
             await update_chat(db, chat.chat_id, last_digest_at=to_db_time(now))
             continue
         if not is_due(chat, now):
             continue
         try:
-            if await send_digest(db, chat, filters, topics, now):
+            if await send_digest(db, chat, filters, topics, now, facts):
                 queued += 1
         except Exception:  # one chat's bad data must not stop the others' digests
             log.exception("digest for chat %s failed", chat.chat_id, extra={"chat": chat.chat_id})

@@ -98,14 +98,15 @@ def filters_from_values(values: dict[str, list[str]]) -> Filters:
                    exclude=tuple(phrase_stems(v) for v in values.get("exclude", ())))
 
 
-async def instant_chats(conn: aiosqlite.Connection) -> list[tuple[Chat, Filters]]:
-    """Active chats in instant mode with their filters (inside a write transaction)."""
-    async with conn.execute("SELECT * FROM chats WHERE status = 'active' AND mode = 'instant'"
-                            ) as cur:
+async def chats_in_mode(conn: aiosqlite.Connection, mode: str) -> list[tuple[Chat, Filters]]:
+    """Active chats in ``mode`` ('instant' or 'digest') with their filters; ``conn`` may be
+    inside a write transaction (the delivery decision reads them there)."""
+    async with conn.execute("SELECT * FROM chats WHERE status = 'active' AND mode = ?",
+                            (mode,)) as cur:
         chats = [_chat(r) for r in await cur.fetchall()]
     async with conn.execute("SELECT f.chat_id, f.kind, f.value FROM chat_filters f JOIN chats c"
                             " ON c.chat_id = f.chat_id WHERE c.status = 'active'"
-                            " AND c.mode = 'instant'") as cur:
+                            " AND c.mode = ?", (mode,)) as cur:
         rows = await cur.fetchall()
     values: dict[int, dict[str, list[str]]] = {}
     for r in rows:
@@ -125,19 +126,6 @@ async def migrate_chat(db: Database, old: int, new: int) -> None:
         else:
             await conn.execute("UPDATE chats SET chat_id = ?, kind = 'supergroup'"
                                " WHERE chat_id = ?", (new, old))
-
-
-async def digest_chats(db: Database) -> list[tuple[Chat, Filters]]:
-    """Active chats in digest mode with their filters."""
-    chats = [_chat(r) for r in await db.fetchall(
-        "SELECT * FROM chats WHERE status = 'active' AND mode = 'digest'")]
-    rows = await db.fetchall("SELECT f.chat_id, f.kind, f.value FROM chat_filters f JOIN chats c"
-                             " ON c.chat_id = f.chat_id WHERE c.status = 'active'"
-                             " AND c.mode = 'digest'")
-    values: dict[int, dict[str, list[str]]] = {}
-    for r in rows:
-        values.setdefault(r[0], {}).setdefault(r[1], []).append(r[2])
-    return [(c, filters_from_values(values.get(c.chat_id, {}))) for c in chats]
 
 
 async def chat_filters(db: Database, chat_id: int) -> Filters:
