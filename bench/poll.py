@@ -9,12 +9,15 @@
 2. The memory of the real `pressbot run` (a subprocess, embedded defaults but these sources)
    over an archive of M stored articles (100,000 by default, generated from the real corpus and
    run through the pipeline once; kept with --db for the next run) while it polls all N
-   sources: peak and current resident memory from /proc.
+   sources: peak and current resident memory from /proc. It runs as a Telegram bot (token set,
+   long polling) against the fake Bot API of tests/fakebot.py, with S subscribers (100 by
+   default) receiving every new story, so the sender and aiogram's models are at work too.
 
 Targets: the warm round of 1,000 sources in under 10 s; `pressbot run` with 1,000 sources and
 100k articles under 300 MB (RSS-to-Telegram-Bot reports 350 MB for 6,000 feeds on one core).
 
-    python bench/poll.py [--sources 1000] [--articles 100000] [--db /tmp/poll-archive.db]
+    python bench/poll.py [--sources 1000] [--articles 100000] [--subscribers 100]
+                         [--db /tmp/poll-archive.db] [--memory-only] [--ner-off-too]
 """
 
 from __future__ import annotations
@@ -34,9 +37,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 import feedparser  # noqa: E402
 from aiohttp import web  # noqa: E402
+from fakebot import FakeBotAPI  # noqa: E402
 
 from bench._data import load_ria, print_table  # noqa: E402
 from bot.config import FetchConfig, SchedulerConfig, SourceConfig, default_topics  # noqa: E402
@@ -44,7 +49,7 @@ from bot.ingest.fetch import Fetcher  # noqa: E402
 from bot.ingest.poller import Poller  # noqa: E402
 from bot.models import Entry  # noqa: E402
 from bot.pipeline import process  # noqa: E402
-from bot.storage.db import Database  # noqa: E402
+from bot.storage.db import Database, to_db_time, utcnow  # noqa: E402
 from bot.storage.sources import sync_sources  # noqa: E402
 from bot.understand.analyzer import Understanding  # noqa: E402
 
@@ -211,27 +216,33 @@ def proc_memory(pid: int) -> tuple[float, float]:
     return int(fields["VmHWM"].split()[0]) / 1024, int(fields["VmRSS"].split()[0]) / 1024
 
 
-async def run_memory(n: int, archive: Path, articles, ner: bool = True) -> tuple:
+TOKEN = "123456789:AAF-bench-token-for-the-fake-api-0123456"
+
+
+async def run_memory(n: int, archive: Path, articles, subscribers: int,
+                     ner: bool = True) -> tuple:
     sites = Sites(n, articles)
     await sites.start()
+    fake = FakeBotAPI()
+    await fake.start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             db_path = Path(tmp) / "run.db"
             shutil_copy(archive, db_path)
+            add_subscribers(db_path, subscribers)
             config = Path(tmp) / "config.toml"
             lines = [f'[database]\npath = "{db_path}"\n[scheduler]\njitter = 0\n'
+                     f'[telegram]\napi_server = "{fake.base}"\n'
                      f'[fetch]\nfulltext_min_chars = 0\n[understanding]\n'
                      f'ner = {"true" if ner else "false"}\n']
             for s in sources(sites):
                 lines.append(f'[[sources]]\nname = "{s.name}"\nkind = "feed"\nurl = "{s.url}"\n'
                              f"interval = 3600\n")
             config.write_text("".join(lines), encoding="utf-8")
-            env = {k: v for k, v in os.environ.items() if k != "PRESSBOT_TOKEN"}
-            env["PYTHONPATH"] = str(ROOT)
+            env = {**os.environ, "PYTHONPATH": str(ROOT), "PRESSBOT_TOKEN": TOKEN}
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "--config", str(config), "run", "--console",
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL, env=env)
+                sys.executable, "-m", "bot", "--config", str(config), "run",
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, env=env)
             started = time.perf_counter()
             polled = 0
             while time.perf_counter() - started < 600:
@@ -248,10 +259,21 @@ async def run_memory(n: int, archive: Path, articles, ner: bool = True) -> tuple
             proc.send_signal(signal.SIGTERM)
             await asyncio.wait_for(proc.wait(), 60)
     finally:
+        await fake.stop()
         await sites.stop()
     return (f"pressbot run, {n} sources, {archive_size(archive)} articles, NER "
-            f"{'on' if ner else 'off'}", polled,
+            f"{'on' if ner else 'off'}", polled, len(fake.sent),
             f"{took:.0f}", f"{peak:.0f}", f"{current:.0f}")
+
+
+def add_subscribers(db_path: Path, count: int) -> None:
+    """Chats with no filters: each gets every new story."""
+    now = to_db_time(utcnow())
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.executemany("INSERT INTO chats (chat_id, created_at, updated_at) VALUES (?, ?, ?)",
+                         [(10_000 + i, now, now) for i in range(count)])
+    conn.close()
 
 
 def shutil_copy(src: Path, dst: Path) -> None:
@@ -274,6 +296,7 @@ async def main() -> None:
     parser.add_argument("--sources", type=int, default=1000)
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--changed", type=float, default=0.05)
+    parser.add_argument("--subscribers", type=int, default=100)
     parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir())
                         / "pressbot-poll-archive.db", help="archive to build or reuse")
     parser.add_argument("--memory-only", action="store_true", help="skip the polling rounds")
@@ -286,10 +309,10 @@ async def main() -> None:
         print_table(rows, ("round", "sources", "seconds", "failed", "new articles", "304s"))
         print("target: warm round of 1,000 sources in under 10 s\n")
     await build_archive(args.db, args.articles, articles)
-    rows = [await run_memory(args.sources, args.db, articles, ner)
+    rows = [await run_memory(args.sources, args.db, articles, args.subscribers, ner)
             for ner in ((True, False) if args.ner_off_too else (True,))]
-    print_table(rows, ("process", "sources polled", "seconds to poll all", "peak RSS MiB",
-                        "RSS MiB"))
+    print_table(rows, ("process", "sources polled", "messages sent", "seconds to poll all",
+                        "peak RSS MiB", "RSS MiB"))
     print("target: under 300 MB (RSS-to-Telegram-Bot: 350 MB for 6,000 feeds)")
 
 

@@ -83,6 +83,9 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         from bot.understand.entities import preload
 
         await asyncio.to_thread(preload)
+    from bot.telegram.lazy_models import defer_aiogram_models
+
+    defer_aiogram_models()  # before the first import of aiogram: ~100 MB less
     from aiogram import Bot
     from aiogram.client.default import DefaultBotProperties
     from aiogram.enums import ParseMode
