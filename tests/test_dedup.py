@@ -190,6 +190,38 @@ async def test_same_host_is_not_joined_by_similarity_alone(db):
     assert third[0].story_id != first[0].story_id
 
 
+@pytest.mark.parametrize(("url", "outlet"), [
+    ("https://t.me/tomsk_news/1203", "t.me/tomsk_news"),
+    ("https://t.me/s/Tomsk_News/1203", "t.me/tomsk_news"),
+    ("https://telegram.me/tomsk_news/7", "t.me/tomsk_news"),
+    ("https://vk.com/wall-12345_678", "vk.com/-12345"),
+    ("https://m.vk.com/tomskgov?w=wall-1_2", "vk.com/tomskgov"),
+    ("https://t.me/", "t.me"),
+    ("https://www.tomsk.gov.ru/news/1", "tomsk.gov.ru"),
+])
+def test_channels_on_one_platform_are_outlets_of_their_own(url, outlet):
+    from bot.dedup.stories import host_of
+
+    assert host_of(url, "feed") == outlet
+
+
+PLANT_A = ("Томский завод «Сибкабель» запустил линию по выпуску огнестойкого кабеля для "
+           "атомных станций. Вложения в проект составили 420 миллионов рублей, мощность линии "
+           "— 3 тысячи километров кабеля в год, сообщили в пресс-службе предприятия.")
+PLANT_B = ("На томском заводе «Сибкабель» заработала новая линия по выпуску огнестойкого "
+           "кабеля для АЭС. Инвестиции — 420 млн рублей; линия выпустит до 3 тыс. км кабеля "
+           "ежегодно, рассказал журналистам директор завода.")
+
+
+@pytest.mark.parametrize(("second_channel", "joined"), [("tsk_biz", True), ("tomsk_news", False)])
+async def test_telegram_channels_are_outlets_of_their_own(db, second_channel, joined):
+    await store_archive(db)  # a background for the words' rarity
+    first, _ = await process(db, [entry("", PLANT_A, "https://t.me/tomsk_news/10")])
+    second, _ = await process(db, [entry("", PLANT_B, f"https://t.me/{second_channel}/77")])
+    assert second[0].status == "new"
+    assert (second[0].story_id == first[0].story_id) is joined
+
+
 async def test_different_events_with_shared_vocabulary_stay_apart(db):
     seeds = await store_seeds(db)
     # Mazur, Tomsk region, cooperation, industry: shared by the seeds, yet different events.

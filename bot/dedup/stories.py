@@ -9,10 +9,12 @@ check instead. Threshold chosen on the tgcontest training and exam pairs (bench/
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import PurePath
+from urllib.parse import urlsplit
 
 from bot.ingest.urls import host_of as url_host
 from bot.text.normalize import content_lemmas
@@ -26,12 +28,35 @@ def story_terms(title: str, text: str) -> list[str]:
     return content_lemmas(title) * 2 + content_lemmas(text[:LEAD_CHARS])
 
 
+# Platforms where every channel or community is an outlet of its own (fed through RSS bridges).
+_TELEGRAM = frozenset({"t.me", "telegram.me"})
+_VK = frozenset({"vk.com", "m.vk.com", "vk.ru"})
+_VK_POST = re.compile(r"^wall(-?\d+)_\d+$")
+
+
 def host_of(url: str | None, origin: str) -> str:
-    """The outlet an article came from: its URL's host, else the folder of its file."""
+    """The outlet an article came from: its URL's host (with the channel on Telegram and VK:
+    't.me/tomsk_news'), else the folder of its file."""
     host = url_host(url)
     if host:
-        return host
+        return _channel(host, url or "") or host
     return "file:" + str(PurePath(origin.split("#", 1)[0]).parent)
+
+
+def _channel(host: str, url: str) -> str:
+    """'t.me/name' or 'vk.com/name' for a post of a channel or community, else ''."""
+    if host not in _TELEGRAM and host not in _VK:
+        return ""
+    parts = [p for p in urlsplit(url).path.split("/") if p]
+    if host in _TELEGRAM and parts[:1] == ["s"]:
+        parts = parts[1:]  # t.me/s/channel/123: the web preview
+    if not parts:
+        return ""
+    name = parts[0]
+    if host in _VK:
+        post = _VK_POST.match(name)  # vk.com/wall-123_45: community -123
+        name = post.group(1) if post else name
+    return ("t.me/" if host in _TELEGRAM else "vk.com/") + name.lower()
 
 
 def tfidf(terms: list[str], documents: int, df: dict[str, int]) -> dict[str, float]:
