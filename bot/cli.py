@@ -93,6 +93,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import Console, ConsoleSession
     from bot.delivery.digest import digest_tick
     from bot.delivery.sender import Sender, make_bot
+    from bot.delivery.updates import source_update_tick
     from bot.scheduler import SourceScheduler
     from bot.telegram.app import build_dispatcher, set_commands
 
@@ -137,6 +138,8 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
             async def tick() -> None:
                 if await digest_tick(db, settings.topics, utcnow()):
+                    sender.wake()
+                if settings.telegram.update_sources and await source_update_tick(db, utcnow()):
                     sender.wake()
 
             scheduler.add_every_minute("digest-tick", tick)

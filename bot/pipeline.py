@@ -28,6 +28,7 @@ from bot.models import Article, Entry
 from bot.storage import dedup as dedup_store
 from bot.storage.articles import find_existing, insert_row, unindexed_articles
 from bot.storage.db import Database, utcnow
+from bot.storage.outbox import note_story_grew
 from bot.storage.stories import index_for_search, unsearchable_articles
 from bot.text.morph import lemma, words
 from bot.understand.analyzer import Understanding, Understood
@@ -149,6 +150,7 @@ async def _place(db: Database, article: Article, f: Features) -> Processed:
             await dedup_store.attach(conn, root, story_id, None, None)
         roots = await dedup_store.load_fingerprints(conn, [root], host_of)
         root_at = roots[0].at if roots and roots[0].at else at
+        await note_story_grew(conn, story_id, utcnow())
         if at < root_at:  # the reprint came first: this article is the original
             await dedup_store.attach(conn, article.id, story_id, None, None)
             await dedup_store.make_original(conn, article.id, root, story_id, article.title, at)
@@ -163,6 +165,7 @@ async def _place(db: Database, article: Article, f: Features) -> Processed:
     match = best_story(f.story_terms, f.host, candidates, documents, df)
     if match is not None:
         await dedup_store.attach(conn, article.id, match.story_id, None, match.score)
+        await note_story_grew(conn, match.story_id, utcnow())
         await index_for_search(conn, article.id, f.title_lemmas, f.body_lemmas)
         return Processed(article, "new", None, match.story_id, match.score, f.understood)
     story_id = await dedup_store.create_story(conn, article.id, article.title, at)

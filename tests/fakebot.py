@@ -52,6 +52,7 @@ class FakeBotAPI:
     def __post_init__(self) -> None:
         self.sent: list[Sent] = []
         self.edits: list[dict[str, Any]] = []
+        self.contents: dict[tuple[int, int], tuple[str, Any]] = {}  # (chat, message) -> text
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.commands: list[Any] = []
         self.callback_answers: list[dict[str, Any]] = []
@@ -226,10 +227,19 @@ class FakeBotAPI:
             return self._error(400, "Bad Request: message is too long")
         chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
         if method == "editmessagetext":
+            key = (chat_id, int(params["message_id"]))
+            new = (text, params.get("reply_markup"))
+            if self.contents.get(key) == new:
+                return self._error(400, "Bad Request: message is not modified: specified new "
+                                   "message content and reply markup of the specified message "
+                                   "are exactly the same as a current content and reply "
+                                   "markup of the message")
+            self.contents[key] = new
             self.edits.append(params)
-            return self._ok({"message_id": int(params["message_id"]), "date": int(time.time()),
+            return self._ok({"message_id": key[1], "date": int(time.time()),
                              "chat": chat, "text": text})
         self._message_id += 1
+        self.contents[(chat_id, self._message_id)] = (text, params.get("reply_markup"))
         preview = params.get("link_preview_options") or {}
         no_preview = bool(preview.get("is_disabled")) or params.get(
             "disable_web_page_preview") in ("true", "True", True)

@@ -174,4 +174,13 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         # Channels and groups listed in [[channels]]: their filters follow the config.
         "ALTER TABLE chats ADD COLUMN from_config INTEGER NOT NULL DEFAULT 0",
     )),
+    (8, "source updates of sent stories", (
+        # Stories that gained outlets since (the first change of a burst): their messages
+        # already sent at once are edited to list the new outlets.
+        """CREATE TABLE story_updates (
+            story_id INTEGER PRIMARY KEY REFERENCES stories(id),
+            since TEXT NOT NULL
+        )""",
+        "CREATE INDEX outbox_story ON outbox (story_id) WHERE kind = 'story'",
+    )),
 ]

@@ -1,11 +1,14 @@
 """The outbox: every message to send, written in the same transaction as the decision to send.
 
 A row is 'sent' only after Telegram accepted it, so a crash repeats at most the one message in
-flight per chat. deliveries (chat, story) is unique: a story is queued for a chat once.
+flight per chat. deliveries (chat, story) is unique: a story is queued for a chat once. Edits
+(a sent story's message listing new outlets) go after everything else: a chat's edit waits
+until nothing else is pending for it, and edits are taken only when no other row is due.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,13 +54,17 @@ async def enqueue(conn: aiosqlite.Connection, chat_id: int, text: str, *, kind: 
 
 
 async def due(db: Database, now: datetime, busy: set[int], limit: int = 100) -> list[OutboxRow]:
-    """The oldest pending row of each chat that is not busy, due now, oldest first."""
+    """The oldest pending row of each chat that is not busy, due now, oldest first; a chat's
+    edits only once nothing else is pending for it, and after every other due row."""
     rows = await db.fetchall(
         "SELECT o.*, c.kind AS chat_kind FROM outbox o JOIN chats c ON c.chat_id = o.chat_id"
         " WHERE o.status = 'pending' AND c.status IN ('active', 'paused')"
         " AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)"
-        " AND o.id = (SELECT MIN(id) FROM outbox WHERE chat_id = o.chat_id AND status = 'pending')"
-        " ORDER BY o.id LIMIT ?", (to_db_time(now), limit + len(busy)))
+        " AND o.id = COALESCE("
+        "  (SELECT MIN(id) FROM outbox WHERE chat_id = o.chat_id AND status = 'pending'"
+        "   AND kind != 'edit'),"
+        "  (SELECT MIN(id) FROM outbox WHERE chat_id = o.chat_id AND status = 'pending'))"
+        " ORDER BY o.kind = 'edit', o.id LIMIT ?", (to_db_time(now), limit + len(busy)))
     out = []
     for r in rows:
         if r["chat_id"] in busy:
@@ -121,3 +128,77 @@ async def enqueue_digest(db: Database, chat_id: int, story_ids: list[int], messa
         await conn.execute("UPDATE chats SET last_digest_at = ?, updated_at = ? WHERE chat_id = ?",
                            (stamp, stamp, chat_id))
     return fresh
+
+
+# ---------------------------------------------------------------- source updates
+
+
+async def note_story_grew(conn: aiosqlite.Connection, story_id: int, now: datetime) -> None:
+    """A story gained an article (inside the write transaction that attached it)."""
+    await conn.execute("INSERT OR IGNORE INTO story_updates (story_id, since) VALUES (?, ?)",
+                       (story_id, to_db_time(now)))
+
+
+async def grown_stories(db: Database, quiet_since: datetime, limit: int = 100) -> list[int]:
+    """Stories whose first new article since their last update is older than ``quiet_since``."""
+    rows = await db.fetchall("SELECT story_id FROM story_updates WHERE since <= ? ORDER BY since"
+                             " LIMIT ?", (to_db_time(quiet_since), limit))
+    return [r["story_id"] for r in rows]
+
+
+async def queue_story_edits(db: Database, story_id: int, render: Callable[[str], str],
+                            sent_since: datetime) -> int:
+    """Edit every message that sent the story at once (since ``sent_since``) whose text is not
+    ``render(lang)`` any more; returns how many edits were queued.
+
+    A newer edit replaces a pending older one. A message still waiting to be sent keeps the
+    story in story_updates, so that it is edited once sent (its row may be in flight now and
+    is never rewritten under the sender).
+    """
+    async with db.write() as conn:
+        cur = await conn.execute(
+            "SELECT o.chat_id, o.status, o.message_id, o.text, c.lang,"
+            " (SELECT e.text FROM outbox e WHERE e.chat_id = o.chat_id AND e.kind = 'edit'"
+            "  AND e.edit_message_id = o.message_id AND e.status != 'dropped'"
+            "  ORDER BY e.id DESC LIMIT 1) AS edited,"
+            " (SELECT e.id FROM outbox e WHERE e.chat_id = o.chat_id AND e.kind = 'edit'"
+            "  AND e.edit_message_id = o.message_id AND e.status = 'pending'"
+            "  ORDER BY e.id DESC LIMIT 1) AS pending_edit"
+            " FROM outbox o JOIN chats c ON c.chat_id = o.chat_id"
+            " WHERE o.story_id = ? AND o.kind = 'story' AND c.status = 'active'"
+            " AND (o.status = 'pending' OR (o.status = 'sent' AND o.message_id IS NOT NULL"
+            " AND o.sent_at >= ?))", (story_id, to_db_time(sent_since)))
+        rows = list(await cur.fetchall())
+        texts: dict[str, str] = {}
+        queued = 0
+        waiting = False
+        for r in rows:
+            if r["status"] == "pending":
+                waiting = True
+                continue
+            text = texts.get(r["lang"])
+            if text is None:
+                text = texts[r["lang"]] = render(r["lang"])
+            if text == (r["edited"] or r["text"]):
+                continue
+            if r["pending_edit"] is not None:
+                await conn.execute("UPDATE outbox SET status = 'dropped', last_error ="
+                                   " 'replaced by a newer edit' WHERE id = ? AND status ="
+                                   " 'pending'", (r["pending_edit"],))
+            await enqueue(conn, r["chat_id"], text, kind="edit", story_id=story_id,
+                          edit_message_id=r["message_id"])
+            queued += 1
+        if not waiting:
+            await conn.execute("DELETE FROM story_updates WHERE story_id = ?", (story_id,))
+    return queued
+
+
+async def forget_story_updates(db: Database, quiet_since: datetime, too_old: datetime) -> None:
+    """Stop following stories that grew before ``too_old`` (their messages are too old to
+    edit, or never got sent) and quiet ones that nobody got at once (digests list every
+    outlet when they are made)."""
+    async with db.write() as conn:
+        await conn.execute(
+            "DELETE FROM story_updates WHERE since < ? OR (since <= ? AND NOT EXISTS"
+            " (SELECT 1 FROM outbox o WHERE o.story_id = story_updates.story_id"
+            " AND o.kind = 'story'))", (to_db_time(too_old), to_db_time(quiet_since)))
