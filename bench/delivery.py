@@ -34,7 +34,8 @@ from bot.config import default_topics  # noqa: E402
 from bot.delivery.sender import Sender, make_bot  # noqa: E402
 from bot.ingest.files import read_document  # noqa: E402
 from bot.pipeline import process  # noqa: E402
-from bot.storage.db import Database, to_db_time, utcnow  # noqa: E402
+from bot.storage.chats import add_chats  # noqa: E402
+from bot.storage.db import Database  # noqa: E402
 from bot.understand.analyzer import Understanding  # noqa: E402
 
 TOKEN = "123456789:AAF-bench-token-for-the-fake-api-0123456"
@@ -42,11 +43,7 @@ SEED = ROOT / "seeds" / "000_a76abe04a6259da9.txt"
 
 
 async def subscribers(db: Database, n: int) -> None:
-    now = to_db_time(utcnow())
-    async with db.write() as conn:
-        await conn.executemany(
-            "INSERT INTO chats (chat_id, kind, created_at, updated_at) VALUES (?, 'private', ?, ?)",
-            [(10_000_000 + i, now, now) for i in range(n)])
+    await add_chats(db, [10_000_000 + i for i in range(n)])
 
 
 def outcome(fake: FakeBotAPI, n: int) -> tuple[int, int]:

@@ -49,7 +49,8 @@ from bot.ingest.fetch import Fetcher  # noqa: E402
 from bot.ingest.poller import Poller  # noqa: E402
 from bot.models import Entry  # noqa: E402
 from bot.pipeline import process  # noqa: E402
-from bot.storage.db import Database, to_db_time, utcnow  # noqa: E402
+from bot.storage.chats import add_chats  # noqa: E402
+from bot.storage.db import Database  # noqa: E402
 from bot.storage.sources import sync_sources  # noqa: E402
 from bot.understand.analyzer import Understanding  # noqa: E402
 
@@ -229,7 +230,8 @@ async def run_memory(n: int, archive: Path, articles, subscribers: int,
         with tempfile.TemporaryDirectory() as tmp:
             db_path = Path(tmp) / "run.db"
             shutil_copy(archive, db_path)
-            add_subscribers(db_path, subscribers)
+            async with await Database.open(db_path) as db:  # chats with no filters: all news
+                await add_chats(db, [10_000 + i for i in range(subscribers)])
             config = Path(tmp) / "config.toml"
             lines = [f'[database]\npath = "{db_path}"\n[scheduler]\njitter = 0\n'
                      f'[telegram]\napi_server = "{fake.base}"\n'
@@ -265,15 +267,6 @@ async def run_memory(n: int, archive: Path, articles, subscribers: int,
             f"{'on' if ner else 'off'}", polled, len(fake.sent),
             f"{took:.0f}", f"{peak:.0f}", f"{current:.0f}")
 
-
-def add_subscribers(db_path: Path, count: int) -> None:
-    """Chats with no filters: each gets every new story."""
-    now = to_db_time(utcnow())
-    conn = sqlite3.connect(db_path)
-    with conn:
-        conn.executemany("INSERT INTO chats (chat_id, created_at, updated_at) VALUES (?, ?, ?)",
-                         [(10_000 + i, now, now) for i in range(count)])
-    conn.close()
 
 
 def shutil_copy(src: Path, dst: Path) -> None:

@@ -15,7 +15,8 @@ from collections import Counter
 from html import escape
 
 from bot.ingest.files import read_document
-from bot.storage.db import Database, to_db_time, utcnow
+from bot.storage.chats import add_chats
+from bot.storage.db import Database
 
 from conftest import ROOT, SEEDS, TEST_TOKEN, rss, wait_for
 
@@ -40,11 +41,7 @@ async def test_kill_9_in_the_middle_of_a_broadcast_ten_times(tmp_path, feed_serv
                                  for i, s in enumerate(seeds)]))
     db_path = tmp_path / "crash.db"
     async with await Database.open(db_path) as db:
-        now = to_db_time(utcnow())
-        async with db.write() as conn:
-            await conn.executemany(
-                "INSERT INTO chats (chat_id, created_at, updated_at) VALUES (?, ?, ?)",
-                [(5000 + i, now, now) for i in range(SUBSCRIBERS)])
+        await add_chats(db, [5000 + i for i in range(SUBSCRIBERS)])
     config = tmp_path / "c.toml"
     config.write_text(
         f'[database]\npath = "{db_path}"\n[telegram]\napi_server = "{fake.base}"\nrate = 300\n'

@@ -34,6 +34,14 @@ def _chat(row) -> Chat:
                 row["tz"], row["thread_id"], row["status"], from_db_time(row["last_digest_at"]))
 
 
+async def add_chats(db: Database, chat_ids: list[int]) -> None:
+    """Many new private chats with the defaults at once (benchmarks and load tests)."""
+    now = to_db_time(utcnow())
+    async with db.write() as conn:
+        await conn.executemany("INSERT INTO chats (chat_id, created_at, updated_at) VALUES"
+                               " (?, ?, ?)", [(c, now, now) for c in chat_ids])
+
+
 async def upsert_chat(db: Database, chat_id: int, kind: str = "private", *,
                       title: str | None = None, thread_id: int | None = None,
                       activate: bool = True) -> Chat:

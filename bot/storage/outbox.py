@@ -165,15 +165,14 @@ async def queue_story_edits(db: Database, story_id: int, render: Callable[[str],
     is never rewritten under the sender).
     """
     async with db.write() as conn:
+        # The message's last edit that was not replaced: sent, or pending (only the newest
+        # edit of a message is ever pending, since a newer one drops it).
         cur = await conn.execute(
-            "SELECT o.chat_id, o.status, o.message_id, o.text, c.lang,"
-            " (SELECT e.text FROM outbox e WHERE e.chat_id = o.chat_id AND e.kind = 'edit'"
-            "  AND e.edit_message_id = o.message_id AND e.status != 'dropped'"
-            "  ORDER BY e.id DESC LIMIT 1) AS edited,"
-            " (SELECT e.id FROM outbox e WHERE e.chat_id = o.chat_id AND e.kind = 'edit'"
-            "  AND e.edit_message_id = o.message_id AND e.status = 'pending'"
-            "  ORDER BY e.id DESC LIMIT 1) AS pending_edit"
+            "SELECT o.chat_id, o.status, o.message_id, o.text, c.lang, e.text AS edited,"
+            " CASE WHEN e.status = 'pending' THEN e.id END AS pending_edit"
             " FROM outbox o JOIN chats c ON c.chat_id = o.chat_id"
+            " LEFT JOIN outbox e ON e.id = (SELECT MAX(id) FROM outbox WHERE chat_id = o.chat_id"
+            "  AND kind = 'edit' AND edit_message_id = o.message_id AND status != 'dropped')"
             " WHERE o.story_id = ? AND o.kind = 'story' AND c.status = 'active'"
             " AND (o.status = 'pending' OR (o.status = 'sent' AND o.message_id IS NOT NULL"
             " AND o.sent_at >= ?))", (story_id, to_db_time(sent_since)))
