@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -139,7 +139,8 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             async def tick() -> None:
                 if await digest_tick(db, settings.topics, utcnow()):
                     sender.wake()
-                if settings.telegram.update_sources and await source_update_tick(db, utcnow()):
+                if settings.telegram.update_sources and await source_update_tick(
+                        db, utcnow(), timedelta(seconds=settings.telegram.update_sources_quiet)):
                     sender.wake()
 
             scheduler.add_every_minute("digest-tick", tick)

@@ -57,13 +57,15 @@ class TelegramConfig:
     rate: float = 30.0  # messages a second in all (Telegram's limit; more with paid broadcasts)
     commands_per_minute: int = 20  # per chat; more gets one polite notice, then silence
     update_sources: bool = True  # edit a sent story's message when more outlets carry it
+    update_sources_quiet: int = 600  # seconds a story's burst of reprints must be quiet first
 
     def __repr__(self) -> str:  # never print the token
         shown = "set" if self.token else "unset"
         return (f"TelegramConfig(token=<{shown}>, api_server={self.api_server!r},"
                 f" admins={self.admins}, rate={self.rate},"
                 f" commands_per_minute={self.commands_per_minute},"
-                f" update_sources={self.update_sources})")
+                f" update_sources={self.update_sources},"
+                f" update_sources_quiet={self.update_sources_quiet})")
 
 
 @dataclass(frozen=True)
@@ -391,7 +393,7 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
 
     tg = c.table(data, "telegram")
     c.unknown(tg, "telegram.", {"token", "api_server", "admins", "rate",
-                                "commands_per_minute", "update_sources"})
+                                "commands_per_minute", "update_sources", "update_sources_quiet"})
     token = c.string(tg, "token", None, prefix="telegram.") or None
     if env.get(TOKEN_ENV):
         token = env[TOKEN_ENV].strip()
@@ -414,6 +416,8 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
     per_minute = c.number(tg, "commands_per_minute", 20, prefix="telegram.", minimum=1,
                           integer=True)
     update_sources = c.boolean(tg, "update_sources", True, prefix="telegram.")
+    update_quiet = c.duration(tg, "update_sources_quiet", TelegramConfig.update_sources_quiet,
+                              prefix="telegram.")
 
     f = c.table(data, "fetch")
     p = "fetch."
@@ -471,7 +475,7 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
         raise ConfigError(origin, c.problems)
     return Settings(database=db_path,
                     telegram=TelegramConfig(token, api_server, admins, rate, per_minute,
-                                            update_sources),
+                                            update_sources, update_quiet),
                     fetch=fetch, scheduler=scheduler, sources=sources, topics=topics,
                     channels=channels, metrics=metrics, summary_chars=summary_chars, ner=ner,
                     origin=origin)

@@ -132,3 +132,56 @@ async def test_run_delivers_a_feed_story_once_with_escaped_html(tmp_path, feed_s
                             ).fetchone()[0]
     conn.close()
     assert reprints == 1 and statuses
+
+
+async def test_run_edits_a_sent_story_when_another_outlet_carries_it(tmp_path, feed_server,
+                                                                     fake_bot_api):
+    """The minute job of `pressbot run` edits the message of a story sent at once when a feed
+    added later (by an admin, through /addsource) reprints it: one message, then one edit."""
+    body = ("<p>Губернатор Томской области Владимир Мазур предложил представителям Узбекистана "
+            "совместно развивать химическую промышленность и кластер малотоннажной химии.</p>"
+            "<p>Во главе региональной делегации губернатор работает на II Совете регионов "
+            "России и Узбекистана, который проходит в Московской области. Участниками совета "
+            "являются руководители территорий и бизнеса.</p><p>По словам губернатора, в "
+            "регионе работают около 40 химических компаний, а инвестиции в новые производства "
+            "составят 15,6 млрд рублей.</p>")
+    feed_server.add("/rss", rss([{"title": "Мазур предложил Узбекистану химию",
+                                  "link": feed_server.url("/news/1"), "guid": "1",
+                                  "description": f"<![CDATA[{body}]]>"}]))
+    other = feed_server.url("/copy.rss").replace("127.0.0.1", "localhost")  # another outlet
+    feed_server.add("/copy.rss", rss([{
+        "title": "Томск и Ташкент: химия", "link": other.replace("copy.rss", "copy/1"),
+        "guid": "c1", "description": f"<![CDATA[<p>Как сообщили в пресс-службе,</p>{body}]]>"}]))
+    db_path = tmp_path / "p.db"
+    async with await Database.open(db_path) as db:
+        await upsert_chat(db, 700)
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[database]\npath = "{db_path}"\n[telegram]\napi_server = "{fake_bot_api.base}"\n'
+        f'admins = [9]\nupdate_sources_quiet = "1s"\n[fetch]\nallow_private_addresses = true\n'
+        f'[scheduler]\njitter = 0\n[understanding]\nner = false\n'
+        f'[[sources]]\nname = "tomsk"\nurl = "{feed_server.url("/rss")}"\n', encoding="utf-8")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config), "run",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=env(PRESSBOT_TOKEN=TEST_TOKEN))
+    try:
+        await asyncio.wait_for(proc.stdout.readline(), 60)
+        await wait_for(lambda: fake_bot_api.messages_to(700), timeout=40)
+        fake_bot_api.push_message(9, f"/addsource {other}")
+        await wait_for(lambda: fake_bot_api.messages_to(9), timeout=20)
+        # The edit comes with the first minute tick after the reprint (at most ~60 s).
+        await wait_for(lambda: any(int(e["chat_id"]) == 700 for e in fake_bot_api.edits),
+                       timeout=90)
+        await asyncio.sleep(1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()
+    (message,) = fake_bot_api.messages_to(700)  # the story once
+    assert "Источник: 127.0.0.1" in parse(message.text)
+    (edit,) = [e for e in fake_bot_api.edits if int(e["chat_id"]) == 700]
+    assert int(edit["message_id"]) == message.message_id
+    shown = parse(str(edit["text"]))
+    assert "Источники (2): 127.0.0.1, localhost" in shown
+    assert "15,6 млрд рублей" in shown  # the same story, only its sources changed

@@ -2,10 +2,11 @@
 list them ("Источники (4): ..."), so a subscriber sees the story once and still learns who else
 reported it.
 
-Coalesced: a story's edit waits until its burst of reprints has been quiet for QUIET, so ten
-reprints in five minutes cost one edit per chat, not ten. Only messages of the last MAX_AGE are
-edited. The outbox sends edits after everything else (see bot/storage/outbox.py), so with
-10,000 subscribers an edit round never delays a new story.
+Coalesced: a story's edit waits until its burst of reprints has been quiet for QUIET
+(`[telegram] update_sources_quiet`), so ten reprints in five minutes cost one edit per chat, not
+ten. Only messages of the last MAX_AGE are edited. The outbox sends edits after everything
+else (see bot/storage/outbox.py), so with 10,000 subscribers an edit round never delays a new
+story.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ QUIET = timedelta(minutes=10)
 MAX_AGE = timedelta(hours=48)
 
 
-async def source_update_tick(db: Database, now: datetime) -> int:
-    """Queue the edits that are due; returns how many were queued."""
-    await outbox.forget_story_updates(db, now - QUIET, now - MAX_AGE)
+async def source_update_tick(db: Database, now: datetime, quiet: timedelta = QUIET) -> int:
+    """Queue the edits that are due (stories whose reprints have been quiet for `quiet`);
+    returns how many were queued."""
+    await outbox.forget_story_updates(db, now - quiet, now - MAX_AGE)
     queued = 0
-    for story in await stories_by_id(db, await outbox.grown_stories(db, now - QUIET)):
+    for story in await stories_by_id(db, await outbox.grown_stories(db, now - quiet)):
         view = view_of(story)
         queued += await outbox.queue_story_edits(
             db, story.story_id, lambda lang, view=view: story_item(view, lang), now - MAX_AGE)
