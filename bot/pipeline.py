@@ -18,7 +18,15 @@ from datetime import datetime
 from bot.dedup.fingerprint import Fingerprint, fingerprint
 from bot.dedup.minhash import window_keys
 from bot.dedup.reprints import Comparison, compare
-from bot.dedup.stories import STORY_WINDOW, best_story, host_of, outlet_name, story_terms
+from bot.dedup.stories import (
+    STORY_WINDOW,
+    best_story,
+    different_regions,
+    host_of,
+    outlet_name,
+    regions_of,
+    story_terms,
+)
 from bot.delivery.decide import NewStory, enqueue_story
 from bot.delivery.match import StoryFacts, story_lemmas
 from bot.delivery.render import StoryView
@@ -118,12 +126,20 @@ def _time(article: Article) -> datetime:
 
 async def find_reprint(conn, f: Features, *, exclude: int | None = None
                        ) -> tuple[dedup_store.StoredFingerprint, Comparison] | None:
-    """The stored article this one reprints (or that reprints it), most similar first."""
+    """The stored article this one reprints (or that reprints it), most similar first.
+
+    One press release template filled in for two regions ("В Томской области стартовал прием
+    заявок..." and the same for the Altai) is two events, not a reprint."""
     ids = await dedup_store.lsh_candidates(conn, f.query_keys, exclude=exclude)
     best = None
+    mine: frozenset[str] | None = None
     for cand in await dedup_store.load_fingerprints(conn, ids, host_of):
         comparison = compare(f.fingerprint, cand.fingerprint)
-        if comparison.is_reprint and (best is None or comparison.similarity > best[1].similarity):
+        if not comparison.is_reprint or (best is not None
+                                         and comparison.similarity <= best[1].similarity):
+            continue
+        mine = regions_of(f.story_terms) if mine is None else mine
+        if not different_regions(mine, regions_of(list(cand.story_terms))):
             best = (cand, comparison)
     return best
 

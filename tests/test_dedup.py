@@ -280,3 +280,54 @@ async def test_a_busy_window_finds_the_story_through_the_search_index(db):
         "Мазур предложил Узбекистану вместе развивать химию", SECOND_REPORT,
         "https://news.example/mazur-uzbekistan")])
     assert result.status == "new" and result.story_id == seeds[0].story_id
+
+
+TEMPLATE = ("В {where} стартовал прием заявок на гранты для сельских кооперативов и фермеров. "
+            "Получить до 30 миллионов рублей на развитие хозяйства смогут участники программы "
+            "поддержки агропромышленного комплекса, сообщили в региональном министерстве "
+            "сельского хозяйства. Заявки принимают до конца месяца, отбор проведет конкурсная "
+            "комиссия, победителей объявят в декабре.")
+
+
+async def test_one_press_release_template_for_two_regions_is_two_stories(db):
+    await store_archive(db)
+    (tomsk,), _ = await process(db, [entry(
+        "Фермеры Томской области могут получить гранты до 30 млн рублей",
+        TEMPLATE.format(where="Томской области"), "https://tomsk.example/grants")])
+    (altai,), _ = await process(db, [entry(
+        "Фермеры Алтайского края могут получить гранты до 30 млн рублей",
+        TEMPLATE.format(where="Алтайском крае"), "https://barnaul.example/grants")])
+    assert altai.status == "new" and altai.story_id != tomsk.story_id
+    # The same region named by its capital in another outlet: the same story.
+    (again,), _ = await process(db, [entry(
+        "Томские фермеры могут получить гранты до 30 млн рублей",
+        TEMPLATE.format(where="Томске").replace("сообщили в региональном министерстве",
+                                                "рассказали в областном департаменте"),
+        "https://news.example/tomsk-grants")])
+    assert again.story_id == tomsk.story_id
+
+
+@pytest.mark.parametrize(("text", "regions"), [
+    ("Губернатор Томской области Владимир Мазур", {"Томская область"}),
+    ("в Томске и Кузбассе", {"Томская область", "Кемеровская область"}),
+    ("тревога в Николаевской и Кировоградской областях",
+     {"николаевский область", "кировоградский область"}),
+    ("в Свердловской области и Екатеринбурге", {"Свердловская область"}),
+    ("Северский городской округ", set()),  # a town, not a region
+    ("Узбекистан и Беларусь", set()),  # countries are no regions
+])
+def test_regions_a_text_is_set_in(text, regions):
+    from bot.dedup.stories import regions_of, story_terms
+
+    assert regions_of(story_terms(text, "")) == regions
+
+
+def test_different_regions_needs_a_few_regions_on_each_side():
+    from bot.dedup.stories import different_regions
+
+    tomsk, altai = frozenset({"Томская область"}), frozenset({"Алтайский край"})
+    assert different_regions(tomsk, altai)
+    assert not different_regions(tomsk, tomsk | altai)
+    assert not different_regions(tomsk, frozenset())  # a region on one side only
+    many = frozenset({"Москва", "Санкт-Петербург", "Алтайский край", "Омская область"})
+    assert not different_regions(tomsk, many)  # a round-up of regions is set in none

@@ -3,7 +3,11 @@
 Two reports of one event share their rare words (names, places, figures) in the title and the
 first lines. The title counts twice. Articles of the same host are never joined by similarity
 alone (a site's two different reports share its vocabulary); reprints join through the reprint
-check instead. Threshold chosen on the tgcontest training and exam pairs (bench/eval_dedup.py).
+check instead. Nor are two reports set in different regions: when each names one to three
+regions of a country (Томская область, Красноярский край, Москва, also Ukrainian oblasts) and
+they share none, they are two events ("в Тверской области почтальоны доставят..." and the same
+press release template for the Tula region), however alike their words. Threshold chosen on the
+tgcontest training and exam pairs (bench/eval_dedup.py).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from urllib.parse import urlsplit
 
 from bot.ingest.urls import host_of as url_host
 from bot.text.normalize import content_lemmas
+from bot.understand.places import REGION_TAGS, places_in
 
 STORY_WINDOW = timedelta(hours=72)
 LEAD_CHARS = 800
@@ -59,6 +64,34 @@ def _channel(host: str, url: str) -> str:
     return ("t.me/" if host in _TELEGRAM else "vk.com/") + name.lower()
 
 
+_REGION_KINDS = frozenset({"область", "край", "округ"})
+_REGION_ADJECTIVE = ("ский", "цкий", "ской")
+_NOT_REGIONS = frozenset({"городской", "сельский"})  # городской округ: a town, not a region
+MAX_REGIONS = 3  # a text naming more is a round-up, not set in one place
+
+
+def regions_of(terms: list[str]) -> frozenset[str]:
+    """The regions a text is set in, from its lemmas: the regions of the place gazetteer
+    (cities count for theirs) and any '<adjective> область/край/округ', also coordinated
+    ("в Николаевской и Кировоградской областях": stop words are out of the lemmas)."""
+    found = {tag for tag in places_in(terms) if tag in REGION_TAGS}
+    for i, kind in enumerate(terms):
+        if kind not in _REGION_KINDS:
+            continue
+        j = i - 1
+        while (j >= 0 and i - j <= MAX_REGIONS + 1 and terms[j].endswith(_REGION_ADJECTIVE)
+               and terms[j] not in _NOT_REGIONS):
+            known = places_in([terms[j], kind])
+            found.add(known[0] if known else f"{terms[j]} {kind}")
+            j -= 1
+    return frozenset(found)
+
+
+def different_regions(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Both texts are set in a few regions each, and in none of the same."""
+    return 0 < len(a) <= MAX_REGIONS and 0 < len(b) <= MAX_REGIONS and not a & b
+
+
 def tfidf(terms: list[str], documents: int, df: dict[str, int]) -> dict[str, float]:
     counts = Counter(terms)
     vec = {w: (1 + math.log(c)) * math.log((documents + 1) / (df.get(w, 0) + 1))
@@ -86,12 +119,17 @@ def best_story(terms: list[str], host: str, candidates, documents: int, df: dict
     if not terms:
         return None
     mine = tfidf(terms, documents, df)
+    my_regions: frozenset[str] | None = None
     best: StoryMatch | None = None
     for c in candidates:
         if c.host == host:
             continue
         score = cosine(mine, tfidf(c.terms, documents, df))
-        if score >= threshold and (best is None or score > best.score):
+        if score < threshold or (best is not None and score <= best.score):
+            continue
+        if my_regions is None:
+            my_regions = regions_of(terms)
+        if not different_regions(my_regions, regions_of(c.terms)):
             best = StoryMatch(c.story_id, c.article_id, round(score, 3))
     return best
 

@@ -26,6 +26,7 @@ class StoredFingerprint:
     at: datetime | None  # published, else fetched
     host: str | None
     label: str  # URL, or origin (#guid)
+    story_terms: tuple[str, ...] = ()  # lemmas of title and lead, as for stories
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ async def lsh_candidates(conn: aiosqlite.Connection, keys: list[int], *,
 
 _ARTICLE_FP = (
     "SELECT a.id, a.reprint_of, a.story_id, COALESCE(a.published_at, a.fetched_at) AS at,"
-    " a.url, a.origin, a.guid, f.words, f.shingles, f.lede, f.title"
+    " a.url, a.origin, a.guid, f.words, f.shingles, f.lede, f.title, f.story_terms"
     " FROM articles a JOIN article_fingerprints f ON f.article_id = a.id")
 
 
@@ -78,7 +79,8 @@ async def load_fingerprints(conn: aiosqlite.Connection, ids: list[int],
                          title=unpack(r["title"]), windows=())
         out.append(StoredFingerprint(r["id"], fp, r["reprint_of"], r["story_id"],
                                      from_db_time(r["at"]), host_of(r["url"], r["origin"]),
-                                     _label(r["url"], r["origin"], r["guid"])))
+                                     _label(r["url"], r["origin"], r["guid"]),
+                                     tuple(r["story_terms"].split())))
     return out
 
 
