@@ -17,7 +17,7 @@ from datetime import datetime
 
 from bot.dedup.fingerprint import Fingerprint, fingerprint
 from bot.dedup.minhash import window_keys
-from bot.dedup.reprints import Comparison, compare
+from bot.dedup.reprints import NEAR_DUPLICATE, Comparison, compare
 from bot.dedup.stories import (
     STORY_WINDOW,
     best_story,
@@ -129,7 +129,10 @@ async def find_reprint(conn, f: Features, *, exclude: int | None = None
     """The stored article this one reprints (or that reprints it), most similar first.
 
     One press release template filled in for two regions ("В Томской области стартовал прием
-    заявок..." and the same for the Altai) is two events, not a reprint."""
+    заявок..." and the same for the Altai) is two events, not a reprint: when the whole texts
+    match, the regions of this one's text against those of the stored one's title and lead.
+    (Cut reprints are left alone: a Tomsk outlet's dateline on a Moscow release whose Moscow
+    paragraph it dropped is still a reprint.)"""
     ids = await dedup_store.lsh_candidates(conn, f.query_keys, exclude=exclude)
     best = None
     mine: frozenset[str] | None = None
@@ -138,9 +141,11 @@ async def find_reprint(conn, f: Features, *, exclude: int | None = None
         if not comparison.is_reprint or (best is not None
                                          and comparison.similarity <= best[1].similarity):
             continue
-        mine = regions_of(f.story_terms) if mine is None else mine
-        if not different_regions(mine, regions_of(list(cand.story_terms))):
-            best = (cand, comparison)
+        if comparison.jaccard >= NEAR_DUPLICATE:  # the whole text: a filled-in template?
+            mine = regions_of(f.lemmas) if mine is None else mine
+            if different_regions(mine, regions_of(list(cand.story_terms))):
+                continue
+        best = (cand, comparison)
     return best
 
 

@@ -71,19 +71,24 @@ MAX_REGIONS = 3  # a text naming more is a round-up, not set in one place
 
 
 def regions_of(terms: list[str]) -> frozenset[str]:
-    """The regions a text is set in, from its lemmas: the regions of the place gazetteer
-    (cities count for theirs) and any '<adjective> область/край/округ', also coordinated
-    ("в Николаевской и Кировоградской областях": stop words are out of the lemmas)."""
+    """The regions a text is set in, from its lemmas (with or without stop words): the
+    regions of the place gazetteer (cities count for theirs) and any '<adjective>
+    область/край/округ', also coordinated ("в Николаевской и Кировоградской областях")."""
     found = {tag for tag in places_in(terms) if tag in REGION_TAGS}
     for i, kind in enumerate(terms):
         if kind not in _REGION_KINDS:
             continue
-        j = i - 1
-        while (j >= 0 and i - j <= MAX_REGIONS + 1 and terms[j].endswith(_REGION_ADJECTIVE)
-               and terms[j] not in _NOT_REGIONS):
-            known = places_in([terms[j], kind])
-            found.add(known[0] if known else f"{terms[j]} {kind}")
-            j -= 1
+        j, named = i - 1, 0
+        while j >= 0 and named <= MAX_REGIONS:
+            word = terms[j]
+            if word == "и":  # lemmas with stop words: "Николаевская и Кировоградская"
+                j -= 1
+                continue
+            if not word.endswith(_REGION_ADJECTIVE) or word in _NOT_REGIONS:
+                break
+            known = places_in([word, kind])
+            found.add(known[0] if known else f"{word} {kind}")
+            j, named = j - 1, named + 1
     return frozenset(found)
 
 
