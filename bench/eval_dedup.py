@@ -248,9 +248,9 @@ def eval_stories() -> None:
             return e5[id(p)]
 
         def mixed(p: Pair, n: int, df: Counter, e5=e5) -> float:
-            score, decided = similarity_score(p, n, df), story_score(p, n, df)
-            if decided in (0.0, 1.0):  # a reprint, one outlet, other regions: as pressbot
-                return decided
+            score = story_score(p, n, df)  # the similarity, unless pressbot decided
+            if score in (0.0, 1.0):  # a reprint, one outlet, other regions: as pressbot
+                return score
             return 0.7 * e5[id(p)] + 0.3 * score
 
         for label, fn, fixed in (("yardstick: TF-IDF lemmas, whole text", yard_score, None),

@@ -143,7 +143,7 @@ async def find_reprint(conn, f: Features, *, exclude: int | None = None
             continue
         if comparison.jaccard >= NEAR_DUPLICATE:  # the whole text: a filled-in template?
             mine = regions_of(f.lemmas) if mine is None else mine
-            if different_regions(mine, regions_of(list(cand.story_terms))):
+            if different_regions(mine, regions_of(cand.story_terms)):
                 continue
         best = (cand, comparison)
     return best

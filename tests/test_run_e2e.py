@@ -26,6 +26,16 @@ def env(**extra: str) -> dict[str, str]:
     return {**base, "PYTHONPATH": str(ROOT), **extra}
 
 
+async def start_telegram_bot(config: Path, *options: str, toml: str
+                             ) -> asyncio.subprocess.Process:
+    """`pressbot run` as a Telegram bot (the test token set) with the config ``toml``."""
+    config.write_text(toml, encoding="utf-8")
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config), *options, "run",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=env(PRESSBOT_TOKEN=TEST_TOKEN))
+
+
 async def test_console_mode_chats_in_the_terminal(tmp_path: Path):
     config = tmp_path / "c.toml"
     config.write_text(f'[database]\npath = "c.db"\n[[sources]]\nname = "seeds"\n'
@@ -76,16 +86,11 @@ async def test_run_delivers_a_feed_story_once_with_escaped_html(tmp_path, feed_s
         from bot.storage.chats import set_filter
 
         await set_filter(db, 701, "topic", "culture", True)
-    config = tmp_path / "c.toml"
-    config.write_text(
-        f'[database]\npath = "{db_path}"\n[telegram]\napi_server = "{fake_bot_api.base}"\n'
+    proc = await start_telegram_bot(
+        tmp_path / "c.toml", "--log-format", "json",
+        toml=f'[database]\npath = "{db_path}"\n[telegram]\napi_server = "{fake_bot_api.base}"\n'
         f'[scheduler]\njitter = 0\n[metrics]\nenabled = true\nport = 0\n'
-        f'[[sources]]\nname = "tomsk"\nurl = "{feed_server.url("/rss")}"'
-        f'\ninterval = 60\n', encoding="utf-8")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--config", str(config), "--log-format", "json", "run",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env=env(PRESSBOT_TOKEN=TEST_TOKEN))
+        f'[[sources]]\nname = "tomsk"\nurl = "{feed_server.url("/rss")}"\ninterval = 60\n')
     try:
         banner = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
         port = int(re.search(r"metrics on http://127.0.0.1:(\d+)/metrics", banner).group(1))
@@ -155,16 +160,12 @@ async def test_run_edits_a_sent_story_when_another_outlet_carries_it(tmp_path, f
     db_path = tmp_path / "p.db"
     async with await Database.open(db_path) as db:
         await upsert_chat(db, 700)
-    config = tmp_path / "c.toml"
-    config.write_text(
-        f'[database]\npath = "{db_path}"\n[telegram]\napi_server = "{fake_bot_api.base}"\n'
+    proc = await start_telegram_bot(
+        tmp_path / "c.toml",
+        toml=f'[database]\npath = "{db_path}"\n[telegram]\napi_server = "{fake_bot_api.base}"\n'
         f'admins = [9]\nupdate_sources_quiet = "1s"\n[fetch]\nallow_private_addresses = true\n'
         f'[scheduler]\njitter = 0\n[understanding]\nner = false\n'
-        f'[[sources]]\nname = "tomsk"\nurl = "{feed_server.url("/rss")}"\n', encoding="utf-8")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--config", str(config), "run",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env=env(PRESSBOT_TOKEN=TEST_TOKEN))
+        f'[[sources]]\nname = "tomsk"\nurl = "{feed_server.url("/rss")}"\n')
     try:
         await asyncio.wait_for(proc.stdout.readline(), 60)
         await wait_for(lambda: fake_bot_api.messages_to(700), timeout=40)

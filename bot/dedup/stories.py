@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import PurePath
@@ -70,7 +71,7 @@ _NOT_REGIONS = frozenset({"городской", "сельский"})  # горо
 MAX_REGIONS = 3  # a text naming more is a round-up, not set in one place
 
 
-def regions_of(terms: list[str]) -> frozenset[str]:
+def regions_of(terms: Sequence[str]) -> frozenset[str]:
     """The regions a text is set in, from its lemmas (with or without stop words): the
     regions of the place gazetteer (cities count for theirs) and any '<adjective>
     область/край/округ', also coordinated ("в Николаевской и Кировоградской областях")."""

@@ -7,6 +7,7 @@ subscriber chooses. A city maps to its region or country ("Минск" -> "Бе�
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from functools import cache
 
 PLACE_TAGS: dict[str, str] = {}
@@ -83,7 +84,7 @@ def _lemma_keys() -> dict[tuple[str, ...], str]:
     return {tuple(lemma(w) for w in words(name)): tag for name, tag in PLACE_TAGS.items()}
 
 
-def places_in(lemmas: list[str]) -> tuple[str, ...]:
+def places_in(lemmas: Sequence[str]) -> tuple[str, ...]:
     """Place tags named in a text, by lemma n-grams against the gazetteer ("Томской области"
     and "в Томске" both give "Томская область"), most mentioned first. Used when NER is off."""
     keys = _lemma_keys()
