@@ -114,9 +114,9 @@ async def _run_ours(workdir: Path, n: int, out) -> None:
         for part in range(0, len(data), 2000):
             rows = [(k, start + j + 1) for j in range(part, min(part + 2000, len(data)))
                     for k in keys_of(data[j, :counts[j]])]
-            async with db.write() as conn:
-                await conn.executemany("INSERT OR IGNORE INTO lsh_bands (key, article_id)"
-                                       " VALUES (?, ?)", rows)
+            async with db.transaction() as tx:
+                await tx.executemany("INSERT OR IGNORE INTO lsh_bands (key, article_id)"
+                                     " VALUES (?, ?)", rows)
         del data, counts
     build = time.perf_counter() - t0
     memory = current_rss_mib() - base
@@ -127,9 +127,9 @@ async def _run_ours(workdir: Path, n: int, out) -> None:
     for j in range(len(extra)):
         keys = keys_of(extra[j])
         t = time.perf_counter()
-        async with db.write() as conn:
-            await conn.executemany("INSERT OR IGNORE INTO lsh_bands (key, article_id)"
-                                   " VALUES (?, ?)", [(k, n + 1 + j) for k in keys])
+        async with db.transaction() as tx:
+            await tx.executemany("INSERT OR IGNORE INTO lsh_bands (key, article_id)"
+                                 " VALUES (?, ?)", [(k, n + 1 + j) for k in keys])
         insert_times.append(time.perf_counter() - t)
     query_times, hits, cand_sizes = [], 0, []
     for q, target in zip(queries, targets, strict=True):
@@ -151,8 +151,9 @@ async def _run_ours(workdir: Path, n: int, out) -> None:
 
 
 async def _candidates(db: Database, keys: list[int]) -> set[int]:
-    rows = await db.fetchall(f"SELECT DISTINCT article_id FROM lsh_bands WHERE key IN"
-                             f" ({','.join('?' * len(keys))})", keys)
+    async with db.read() as tx:
+        rows = await tx.fetchall(f"SELECT DISTINCT article_id FROM lsh_bands WHERE key IN"
+                                 f" ({','.join('?' * len(keys))})", keys)
     return {r[0] for r in rows}
 
 

@@ -31,19 +31,19 @@ from fakebot import FakeBotAPI  # noqa: E402
 
 from bench._data import print_table  # noqa: E402
 from bot.config import default_topics  # noqa: E402
-from bot.delivery.sender import Sender, make_bot  # noqa: E402
+from bot.delivery.sender import Sender  # noqa: E402
 from bot.ingest.files import read_document  # noqa: E402
 from bot.pipeline import process  # noqa: E402
-from bot.storage.chats import add_chats  # noqa: E402
-from bot.storage.db import Database  # noqa: E402
+from bot.storage.store import Store  # noqa: E402
+from bot.telegram.transport import TelegramTransport, make_bot  # noqa: E402
 from bot.understand.analyzer import Understanding  # noqa: E402
 
 TOKEN = "123456789:AAF-bench-token-for-the-fake-api-0123456"
 SEED = ROOT / "seeds" / "000_a76abe04a6259da9.txt"
 
 
-async def subscribers(db: Database, n: int) -> None:
-    await add_chats(db, [10_000_000 + i for i in range(n)])
+async def subscribers(store: Store, n: int) -> None:
+    await store.chats.add_many([10_000_000 + i for i in range(n)])
 
 
 def outcome(fake: FakeBotAPI, n: int) -> tuple[int, int]:
@@ -53,18 +53,23 @@ def outcome(fake: FakeBotAPI, n: int) -> tuple[int, int]:
     return lost, doubled
 
 
+async def count(store: Store, sql: str) -> int:
+    async with store.db.read() as tx:
+        return int(await tx.fetchval(sql))
+
+
 async def ours(n: int) -> list:
     fake = FakeBotAPI()
     await fake.start()
     bot = make_bot(TOKEN, fake.base)
     with tempfile.TemporaryDirectory() as tmp:
-        async with await Database.open(Path(tmp) / "bench.db") as db:
-            await subscribers(db, n)
-            await process(db, [read_document(SEED)[0]],
+        async with await Store.open(Path(tmp) / "bench.db") as store:
+            await subscribers(store, n)
+            await process(store, [read_document(SEED)[0]],
                           understanding=Understanding(default_topics(), ner=False))
-            queued = (await db.fetchone("SELECT COUNT(*) FROM outbox"))[0]
+            queued = await count(store, "SELECT COUNT(*) FROM outbox")
             assert queued == n, queued
-            sender = Sender(db, bot)
+            sender = Sender(store, TelegramTransport(bot))
             stop = asyncio.Event()
             started = time.perf_counter()
             task = asyncio.create_task(sender.run(stop))
@@ -73,7 +78,7 @@ async def ours(n: int) -> list:
             elapsed = time.perf_counter() - started
             stop.set()
             await task
-            pending = (await db.fetchone("SELECT COUNT(*) FROM outbox WHERE status != 'sent'"))[0]
+            pending = await count(store, "SELECT COUNT(*) FROM outbox WHERE status != 'sent'")
     await bot.session.close()
     await fake.stop()
     lost, doubled = outcome(fake, n)

@@ -35,19 +35,18 @@ from bench._data import load_ria, print_table
 from bench.pairs import Pair, load_nyan, load_paraphraser, load_tg
 from bench.variants import KINDS, make_variant, paragraphs, strip_dateline
 from bot.dedup.fingerprint import fingerprint
+from bot.dedup.outlets import outlet_of
 from bot.dedup.reprints import compare
+from bot.dedup.similarity import cosine, tfidf
 from bot.dedup.stories import (
     STORY_THRESHOLD,
-    cosine,
     different_regions,
-    host_of,
     regions_of,
     story_terms,
-    tfidf,
 )
 from bot.models import Entry
-from bot.pipeline import features, find_reprint, prepare, process
-from bot.storage.db import Database
+from bot.pipeline import features, prepare, process
+from bot.storage.store import Store
 from bot.text.normalize import content_lemmas
 from bot.text.shingles import containment, shingles
 
@@ -119,19 +118,19 @@ async def eval_reprints() -> None:
     t = time.perf_counter()
     found = Counter()
     wrong = 0
-    async with await Database.open(":memory:") as db:
-        stored, _ = await process(db, [Entry(title=o.title, text=o.text, url=o.url,
+    async with await Store.open(":memory:") as store:
+        stored, _ = await process(store, [Entry(title=o.title, text=o.text, url=o.url,
                                              origin=o.origin) for o in originals.values()])
         id_of = {r.article.url.rsplit("/", 1)[1]: r.article.id for r in stored}
         for kind, oid, art in variants:
-            hit = await find_reprint(db.conn, features(art))
-            if hit is not None and hit[0].article_id == id_of[oid]:
+            hit = await store.find_reprint(art, features(art))
+            if hit is not None and hit.candidate.article_id == id_of[oid]:
                 found[kind] += 1
             elif hit is not None:
                 wrong += 1
         self_matches = 0
         for oid, o in originals.items():
-            hit = await find_reprint(db.conn, features(o), exclude=id_of[oid])
+            hit = await store.find_reprint(o, features(o), exclude=id_of[oid])
             self_matches += hit is not None
     index_seconds = time.perf_counter() - t
 
@@ -188,7 +187,7 @@ def story_score(p: Pair, n: int, df: Counter) -> float:
     """pressbot's decision: two reports of one outlet, or set in different regions, are
     joined only as reprints."""
     score = similarity_score(p, n, df)
-    if score < 1.0 and (host_of(p.url1, "") == host_of(p.url2, "") or different_regions(
+    if score < 1.0 and (outlet_of(p.url1, "") == outlet_of(p.url2, "") or different_regions(
             regions_of(story_terms(p.title1, p.text1)),
             regions_of(story_terms(p.title2, p.text2)))):
         return 0.0

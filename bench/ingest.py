@@ -25,10 +25,8 @@ from aiohttp import web
 from bench._data import load_ria, print_table
 from bot.config import FetchConfig, SchedulerConfig, SourceConfig
 from bot.ingest.fetch import Fetcher
-from bot.ingest.poller import Poller
-from bot.storage.articles import count_articles
-from bot.storage.db import Database
-from bot.storage.sources import sync_sources
+from bot.poller import Poller
+from bot.storage.store import Store
 
 
 def build_feed(articles, base: str) -> bytes:
@@ -72,14 +70,14 @@ async def run_once(articles) -> tuple[float, int]:
     feed["rss"] = build_feed(articles, base)
     fetch = FetchConfig(max_body_bytes=100_000_000, per_host=8)
     with tempfile.TemporaryDirectory() as tmp:
-        async with await Database.open(Path(tmp) / "bench.db") as db:
-            (state,) = await sync_sources(db, (SourceConfig("ria", "feed", url=f"{base}/rss"),))
+        async with await Store.open(Path(tmp) / "bench.db") as store:
+            (state,) = await store.sources.sync((SourceConfig("ria", "feed", url=f"{base}/rss"),))
             async with Fetcher(fetch) as fetcher:
-                poller = Poller(db, fetcher, fetch, SchedulerConfig(jitter=0))
+                poller = Poller(store, fetcher, fetch, SchedulerConfig(jitter=0))
                 start = time.perf_counter()
                 result = await poller.poll(state.id)
                 elapsed = time.perf_counter() - start
-            stored = await count_articles(db)
+            stored = await store.articles.count()
     await runner.cleanup()
     if result.status != "ok":
         sys.exit(f"bench: poll failed: {result.error}")

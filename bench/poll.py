@@ -46,12 +46,10 @@ from fakebot import FakeBotAPI  # noqa: E402
 from bench._data import load_ria, print_table  # noqa: E402
 from bot.config import FetchConfig, SchedulerConfig, SourceConfig, default_topics  # noqa: E402
 from bot.ingest.fetch import Fetcher  # noqa: E402
-from bot.ingest.poller import Poller  # noqa: E402
 from bot.models import Entry  # noqa: E402
 from bot.pipeline import process  # noqa: E402
-from bot.storage.chats import add_chats  # noqa: E402
-from bot.storage.db import Database  # noqa: E402
-from bot.storage.sources import sync_sources  # noqa: E402
+from bot.poller import Poller  # noqa: E402
+from bot.storage.store import Store  # noqa: E402
 from bot.understand.analyzer import Understanding  # noqa: E402
 
 ITEMS = 5
@@ -117,7 +115,7 @@ def sources(sites: Sites) -> tuple[SourceConfig, ...]:
                  for i in range(sites.n))
 
 
-async def poll_round(db: Database, poller: Poller, ids: list[int]) -> tuple[float, int, int]:
+async def poll_round(poller: Poller, ids: list[int]) -> tuple[float, int, int]:
     start = time.perf_counter()
     results = await asyncio.gather(*(poller.poll(i) for i in ids))
     elapsed = time.perf_counter() - start
@@ -141,20 +139,20 @@ async def speed(n: int, changed: float, articles) -> list[tuple]:
     rows = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            async with await Database.open(Path(tmp) / "poll.db") as db:
-                states = await sync_sources(db, sources(sites))
+            async with await Store.open(Path(tmp) / "poll.db") as store:
+                states = await store.sources.sync(sources(sites))
                 ids = [s.id for s in states]
                 async with Fetcher(fetch) as fetcher:
-                    poller = Poller(db, fetcher, fetch, SchedulerConfig(jitter=0),
+                    poller = Poller(store, fetcher, fetch, SchedulerConfig(jitter=0),
                                     understanding=Understanding(default_topics(), ner=False))
-                    cold, failed, new = await poll_round(db, poller, ids)
+                    cold, failed, new = await poll_round(poller, ids)
                     rows.append(("pressbot, cold round (all 200, stored)", n, f"{cold:.2f}",
                                  failed, new, "-"))
                     rng = random.Random(1)
                     for i in rng.sample(range(n), int(n * changed)):
                         sites.version[i] += 1
                     before = sites.not_modified
-                    warm, failed, new = await poll_round(db, poller, ids)
+                    warm, failed, new = await poll_round(poller, ids)
                     rows.append((f"pressbot, warm round ({changed:.0%} changed)", n,
                                  f"{warm:.2f}", failed, new, sites.not_modified - before))
         etags: dict[int, str] = {}
@@ -172,8 +170,8 @@ async def speed(n: int, changed: float, articles) -> list[tuple]:
 
 async def build_archive(path: Path, count: int, articles) -> None:
     """``count`` articles made of real paragraphs, through the whole pipeline (no NER)."""
-    async with await Database.open(path) as db:
-        have = (await db.fetchone("SELECT COUNT(*) FROM articles"))[0]
+    async with await Store.open(path) as store:
+        have = await store.articles.count()
         if have >= count:
             return
         rng = random.Random(7)
@@ -200,7 +198,7 @@ async def build_archive(path: Path, count: int, articles) -> None:
                 batch.append(Entry(title=f"{a.title} #{done + len(batch)}", text=text,
                                    url=f"https://archive.example/{done + len(batch)}",
                                    published=at, origin="archive"))
-            await process(db, batch, understanding=understanding)
+            await process(store, batch, understanding=understanding)
             done += len(batch)
             rate = (done - have) / (time.perf_counter() - started)
             print(f"\rarchive: {done}/{count} articles ({rate:.0f}/s)", end="",
@@ -230,8 +228,8 @@ async def run_memory(n: int, archive: Path, articles, subscribers: int,
         with tempfile.TemporaryDirectory() as tmp:
             db_path = Path(tmp) / "run.db"
             shutil_copy(archive, db_path)
-            async with await Database.open(db_path) as db:  # chats with no filters: all news
-                await add_chats(db, [10_000 + i for i in range(subscribers)])
+            async with await Store.open(db_path) as store:  # chats with no filters: all news
+                await store.chats.add_many([10_000 + i for i in range(subscribers)])
             config = Path(tmp) / "config.toml"
             lines = [f'[database]\npath = "{db_path}"\n[scheduler]\njitter = 0\n'
                      f'[telegram]\napi_server = "{fake.base}"\n'

@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,14 +18,11 @@ from bot import __version__, logs
 from bot.config import ConfigError, Settings, load_settings
 from bot.ingest.fetch import Fetcher
 from bot.ingest.files import FileReadError, list_documents, read_document
-from bot.ingest.poller import Poller
-from bot.memory import release_free_memory
 from bot.models import Entry, PollResult, SourceState
-from bot.pipeline import Processed, index_archive, index_for_search_archive, process
-from bot.storage.articles import count_articles, latest_articles
-from bot.storage.chats import sync_channels
-from bot.storage.db import Database, DatabaseError, utcnow
-from bot.storage.sources import list_sources, sync_sources
+from bot.pipeline import Processed, catch_up, process
+from bot.poller import Poller
+from bot.storage.db import DatabaseError
+from bot.storage.store import Store
 from bot.understand.analyzer import Understanding
 
 log = logging.getLogger("pressbot")
@@ -34,10 +31,6 @@ log = logging.getLogger("pressbot")
 ANALYZE_FIELDS = ("source", "title", "published", "url", "text_chars", "text", "duplicate_of",
                   "story", "topics", "places", "people", "organizations", "summary",
                   "key_figures", "similarity", "topic_evidence")
-
-
-class UsageError(Exception):
-    """Bad command-line input: printed as one line, exit status 2."""
 
 
 def _fmt_time(value: datetime | None) -> str:
@@ -79,135 +72,28 @@ class Progress:
 
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.ner:  # load the NER models first: their loading peak then sits on a small heap
-        from bot.understand.entities import preload
+    from bot.app import App
 
-        await asyncio.to_thread(preload)
-    from bot.telegram.lazy_models import defer_aiogram_models
-
-    defer_aiogram_models()  # before the first import of aiogram: ~100 MB less
-    from aiogram import Bot
-    from aiogram.client.default import DefaultBotProperties
-    from aiogram.enums import ParseMode
-
-    from bot.console import Console, ConsoleSession
-    from bot.delivery.digest import digest_tick
-    from bot.delivery.sender import Sender, make_bot
-    from bot.delivery.updates import source_update_tick
-    from bot.scheduler import SourceScheduler
-    from bot.telegram.app import build_dispatcher, set_commands
-
-    understanding = make_understanding(settings)
-    console = bool(args.console) or not settings.telegram.token
-    if console:  # the person at the terminal runs this pressbot: they get the admin commands
-        from dataclasses import replace
-
-        from bot.console import CONSOLE_CHAT
-
-        settings = replace(settings, telegram=replace(
-            settings.telegram, admins=(*settings.telegram.admins, CONSOLE_CHAT)))
-    async with await Database.open(settings.database) as db:
-        states = await sync_sources(db, settings.sources)
-        await reindex(db, understanding)
-        async with Fetcher(settings.fetch) as fetcher:
-            poller = Poller(db, fetcher, settings.fetch, settings.scheduler,
-                            understanding=understanding)
-            # The baseline corpus (files sources: the seeds) is stored before any feed is
-            # polled, so that every feed article is compared against it.
-            for state in states:
-                if state.enabled and state.kind == "files":
-                    result = await poller.poll(state.id)
-                    log.info("source %s: %s, %d new", state.name, result.status, result.new)
-            states = await list_sources(db)
-            scheduler = SourceScheduler(poller, settings.scheduler)
-            jobs = scheduler.add_sources(states)
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
-            if console:
-                session = ConsoleSession()
-                bot = Bot("1000:console", session=session,
-                          default=DefaultBotProperties(parse_mode=ParseMode.HTML))
-            else:
-                assert settings.telegram.token is not None
-                bot = make_bot(settings.telegram.token, settings.telegram.api_server)
-            sender = Sender(db, bot, rate=settings.telegram.rate)
-            dp = build_dispatcher(db, settings, wake=sender.wake, scheduler=scheduler)
-            await sync_channels(db, settings.channels)
-
-            async def tick() -> None:
-                if await digest_tick(db, settings.topics, utcnow()):
-                    sender.wake()
-                if settings.telegram.update_sources and await source_update_tick(
-                        db, utcnow(), timedelta(seconds=settings.telegram.update_sources_quiet)):
-                    sender.wake()
-
-            scheduler.add_every_minute("digest-tick", tick)
-
-            async def trim() -> None:  # bursts of articles leave free pages behind
-                await asyncio.to_thread(release_free_memory)
-
-            scheduler.add_every_minute("release-memory", trim)
-            metrics = None
-            if settings.metrics.enabled:
-                from bot.metrics import MetricsServer
-
-                metrics = MetricsServer(db, lambda: sender.too_many)
-                await metrics.start(settings.metrics.host, settings.metrics.port)
-            tasks = [asyncio.create_task(sender.run(stop), name="sender")]
-            if console:
-                tasks.append(asyncio.create_task(Console(dp, bot, session).run(stop),
-                                                 name="console"))
-            else:
-                await set_commands(bot, settings.telegram.admins)
-                tasks.append(asyncio.create_task(
-                    dp.start_polling(bot, handle_signals=False, close_bot_session=False),
-                    name="polling"))
-            scheduler.start()
-            where = ("console mode: type /start, then /help (no Telegram token set)"
-                     if console else "Telegram bot running")
-            served = (f"; metrics on http://{settings.metrics.host}:{metrics.port}/metrics"
-                      if metrics else "")
-            print(f"pressbot {__version__}: polling {jobs} sources into {settings.database}"
-                  f" ({settings.origin}); {where}{served}. Ctrl-C stops.", flush=True)
-            try:
-                await stop.wait()
-            finally:
-                scheduler.shutdown()
-                if not console:
-                    await dp.stop_polling()
-                await asyncio.wait(tasks, timeout=15)  # the sender finishes in flight
-                if metrics is not None:
-                    await metrics.stop()
-                await bot.session.close()
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    loop.remove_signal_handler(sig)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await App(settings, console=bool(args.console)).serve(stop)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
     print("pressbot stopped.", flush=True)
     return 0
 
 
-def make_understanding(settings: Settings) -> Understanding:
-    return Understanding(settings.topics, settings.summary_chars, settings.ner)
-
-
-async def reindex(db: Database, understanding: Understanding) -> None:
-    """Bring articles stored by an older pressbot into the reprint index."""
-    count = await index_archive(db, understanding)
-    if count:
-        log.warning("indexed %d articles stored before reprint detection", count)
-    count = await index_for_search_archive(db)
-    if count:
-        log.warning("indexed %d articles stored before the search index", count)
-
-
-async def poll_once(db: Database, settings: Settings, out: TextIO) -> list[PollResult]:
-    understanding = make_understanding(settings)
-    await reindex(db, understanding)
-    states = [s for s in await sync_sources(db, settings.sources) if s.enabled]
+async def poll_once(store: Store, settings: Settings, out: TextIO) -> list[PollResult]:
+    understanding = Understanding.from_settings(settings)
+    await catch_up(store, understanding)
+    states = [s for s in await store.sources.sync(settings.sources) if s.enabled]
     progress = Progress(len(states))
     async with Fetcher(settings.fetch) as fetcher:
-        poller = Poller(db, fetcher, settings.fetch, settings.scheduler,
+        poller = Poller(store, fetcher, settings.fetch, settings.scheduler,
                         understanding=understanding)
 
         async def one(state: SourceState) -> PollResult:
@@ -225,8 +111,8 @@ async def poll_once(db: Database, settings: Settings, out: TextIO) -> list[PollR
 
 
 async def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Database.open(settings.database) as db:
-        results = await poll_once(db, settings, sys.stdout)
+    async with await Store.open(settings.database) as store:
+        results = await poll_once(store, settings, sys.stdout)
     return 1 if results and all(r.status == "failed" for r in results) else 0
 
 
@@ -244,9 +130,9 @@ def expand_paths(paths: list[str]) -> list[Path]:
 async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     status = 0
     new = dup = 0
-    understanding = make_understanding(settings)
-    async with await Database.open(settings.database) as db:
-        await reindex(db, understanding)
+    understanding = Understanding.from_settings(settings)
+    async with await Store.open(settings.database) as store:
+        await catch_up(store, understanding)
         try:
             files = expand_paths(args.paths)
         except FileReadError as exc:
@@ -259,16 +145,16 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"pressbot: {exc}", file=sys.stderr)
                 status = 1
                 continue
-            results, warnings = await process(db, entries, understanding=understanding)
+            results, warnings = await process(store, entries, understanding=understanding)
             for w in warnings:
                 print(f"pressbot: {path}: {w}", file=sys.stderr)
             for r in results:
-                new += r.status != "duplicate"
-                dup += r.status == "duplicate"
+                new += r.stored
+                dup += not r.stored
                 extra = f"  (of {r.duplicate_of})" if r.status == "reprint" else ""
                 print(f"{r.status:9} #{r.article.id} story {r.story_id}  "
                       f"{r.article.title[:80]}{extra}")
-        total = await count_articles(db)
+        total = await store.articles.count()
     print(f"{new} new, {dup} already stored; {total} articles in {settings.database}")
     return status
 
@@ -316,9 +202,9 @@ async def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     if args.db and not Path(args.db).exists():
         print(f"pressbot: --db {args.db}: no such database", file=sys.stderr)
         return 2
-    understanding = make_understanding(settings)
-    async with await Database.open(target, sandbox=bool(args.db)) as db:
-        await reindex(db, understanding)
+    understanding = Understanding.from_settings(settings)
+    async with await Store.open(target, sandbox=bool(args.db)) as store:
+        await catch_up(store, understanding)
         for raw in args.files:
             path = Path(raw)
             try:
@@ -328,7 +214,8 @@ async def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
                 status = 1
                 continue
             for item in items:
-                results, warnings = await process(db, [item.entry], understanding=understanding)
+                results, warnings = await process(store, [item.entry],
+                                                  understanding=understanding)
                 for w in warnings:
                     print(f"pressbot: {item.label}: {w}", file=sys.stderr)
                 for result in results:
@@ -365,8 +252,9 @@ def print_analysis(record: dict[str, Any], out: TextIO) -> None:
 
 
 async def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Database.open(settings.database) as db:
-        states = await sync_sources(db, settings.sources) if args.sync else await list_sources(db)
+    async with await Store.open(settings.database) as store:
+        states = await store.sources.sync(settings.sources) if args.sync \
+            else await store.sources.all()
     if not states:
         print("no sources stored yet: run `pressbot poll --once` or `pressbot run` first")
         return 0
@@ -395,17 +283,17 @@ async def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage.backup import restore
 
     saved = await asyncio.to_thread(restore, args.path, settings.database)
-    async with await Database.open(settings.database) as db:  # upgrade an older schema
-        version = await db.schema_version()
+    async with await Store.open(settings.database) as store:  # upgrade an older schema
+        version = await store.schema_version()
     note = f"; the previous database is kept as {saved}" if saved else ""
     print(f"restored {settings.database} from {args.path} (schema {version}){note}")
     return 0
 
 
 async def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Database.open(settings.database) as db:
-        articles = await latest_articles(db, args.limit)
-        total = await count_articles(db)
+    async with await Store.open(settings.database) as store:
+        articles = await store.articles.latest(args.limit)
+        total = await store.articles.count()
     rows = [(a.id, _fmt_time(a.published or a.fetched_at), len(a.text), a.title[:80],
              a.label[:60]) for a in articles]
     print_table(rows, ("id", "published", "chars", "title", "source"), sys.stdout)
@@ -448,7 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("poll", help="poll every enabled source once, then print a table of new, "
                        "unchanged and failed (`pressbot run` polls on the schedule)")
-    p.add_argument("--once", action="store_true", help="(the default) poll each source once")
+    p.add_argument("--once", action="store_true",
+                   help="poll each source once (what `poll` always does; the flag is kept for "
+                   "scripts that name it)")
     p.set_defaults(func=cmd_poll)
 
     p = sub.add_parser("ingest", help="store documents: seed .txt/.md, .html pages, "

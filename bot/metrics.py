@@ -16,8 +16,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from bot import __version__
-from bot.storage import stats
-from bot.storage.db import Database
+from bot.storage.stats import Counts
+from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 class _Snapshot:
     """A collector over figures gathered (asynchronously) just before the scrape."""
 
-    def __init__(self, s: stats.Stats, sources, too_many: int) -> None:
+    def __init__(self, s: Counts, sources, too_many: int) -> None:
         self.s, self.sources, self.too_many = s, sources, too_many
 
     def collect(self):
@@ -66,8 +66,8 @@ class _Snapshot:
 
 
 class MetricsServer:
-    def __init__(self, db: Database, too_many: Callable[[], int] = lambda: 0) -> None:
-        self.db = db
+    def __init__(self, store: Store, too_many: Callable[[], int] = lambda: 0) -> None:
+        self.store = store
         self.too_many = too_many
         self.started = time.time()
         self._runner: web.AppRunner | None = None
@@ -75,8 +75,8 @@ class MetricsServer:
 
     async def healthz(self, request: web.Request) -> web.Response:
         try:
-            check = await stats.integrity(self.db)
-            s = await stats.collect(self.db)
+            check = await self.store.stats.integrity()
+            s = await self.store.stats.collect()
         except Exception as exc:  # the database does not answer: unhealthy, say why
             return web.json_response({"status": "error", "error": str(exc)[:200]}, status=503)
         ok = check == "ok"
@@ -87,8 +87,8 @@ class MetricsServer:
 
     async def metrics(self, request: web.Request) -> web.Response:
         registry = CollectorRegistry()
-        registry.register(_Snapshot(await stats.collect(self.db),
-                                    await stats.source_health(self.db), self.too_many()))
+        registry.register(_Snapshot(await self.store.stats.collect(),
+                                    await self.store.sources.health(), self.too_many()))
         return web.Response(body=generate_latest(registry),
                             headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+CONSOLE_CHAT = 1  # the one chat of console mode: the person at the terminal
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -73,6 +75,25 @@ class PollResult:
     status: str  # "ok" | "unchanged" | "failed"
     new: int = 0
     known: int = 0
-    skipped: int = 0
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Chat:
+    """A subscriber, group or channel, with its delivery settings."""
+
+    chat_id: int
+    kind: str  # "private" | "group" | "supergroup" | "channel"
+    lang: str
+    mode: str  # "instant" | "digest"
+    digest_time: str  # "HH:MM", local
+    tz: str  # "Asia/Tomsk" or "UTC+07:00"
+    thread_id: int | None  # a forum topic
+    status: str  # "active" | "paused" | "blocked" | "dead"
+    last_digest_at: datetime | None
+
+
+# The values a chat chose, by filter kind: "topic" -> topic ids, "place" -> place tags,
+# "follow" and "exclude" -> words or phrases as typed (lower case).
+FilterValues = dict[str, list[str]]

@@ -16,10 +16,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import SchedulerConfig
-from bot.ingest.poller import Poller
 from bot.models import SourceState
+from bot.poller import Poller
 from bot.storage.db import utcnow
-from bot.storage.sources import get_source
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +74,7 @@ class SourceScheduler:
         log.info("source %s: %s, %d new", result.source, result.status, result.new,
                  extra={"source": result.source})
         if result.status == "failed":
-            state = await get_source(self.poller.db, source_id)
+            state = await self.poller.store.sources.get(source_id)
             job = self.scheduler.get_job(job_id(source_id))
             if state is not None and state.next_check_at is not None and job is not None:
                 job.modify(next_run_time=state.next_check_at)

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from bot.config import FetchConfig, SchedulerConfig
-from bot.storage.db import Database
+from bot.storage.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -101,10 +101,11 @@ async def feed_server() -> AsyncIterator[FeedServer]:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "pressbot.db")
-    yield database
-    await database.close()
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A real SQLite file in the test's folder, migrations applied."""
+    opened = await Store.open(tmp_path / "pressbot.db")
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture
@@ -154,8 +155,42 @@ TEST_TOKEN = "123456789:AAF-test-token-for-the-fake-api-0123456"
 
 @pytest.fixture
 async def tg_bot(fake_bot_api):
-    from bot.delivery.sender import make_bot
+    from bot.telegram.transport import make_bot
 
     bot = make_bot(TEST_TOKEN, fake_bot_api.base)
     yield bot
     await bot.session.close()
+
+
+@pytest.fixture
+def transport(tg_bot):
+    """The sender's way to Telegram: aiogram's real client against the fake Bot API."""
+    from bot.telegram.transport import TelegramTransport
+
+    return TelegramTransport(tg_bot)
+
+
+async def fetch_rows(store: Store, sql: str, params: tuple = ()) -> list:
+    """What a test reads straight from the database (assertions on stored state)."""
+    async with store.db.read() as tx:
+        return await tx.fetchall(sql, params)
+
+
+async def queue(store: Store, chat_id: int, texts: list[str], *, kind: str = "private",
+                thread_id: int | None = None, preview: bool = True) -> list[int]:
+    """A chat with notices queued for it in the outbox."""
+    from bot.storage.outbox import enqueue
+
+    await store.chats.upsert(chat_id, kind, thread_id=thread_id)
+    ids = []
+    async with store.db.transaction() as tx:
+        for text in texts:
+            ids.append(await enqueue(tx, chat_id, text, kind="notice", thread_id=thread_id,
+                                     preview=preview))
+    return ids
+
+
+async def fetch_one(store: Store, sql: str, params: tuple = ()):
+    """The first row of a query, or None."""
+    found = await fetch_rows(store, sql, params)
+    return found[0] if found else None

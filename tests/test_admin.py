@@ -12,9 +12,8 @@ from test_digest_search import store_seeds
 from bot.config import load_settings
 from bot.ingest.addresses import private_address
 from bot.ingest.fetch import Fetcher
-from bot.ingest.poller import Poller
+from bot.poller import Poller
 from bot.scheduler import SourceScheduler, job_id
-from bot.storage.sources import find_source, list_sources, sync_sources
 from bot.telegram.app import build_dispatcher
 
 from conftest import rss
@@ -22,16 +21,16 @@ from conftest import rss
 ADMIN = 900
 
 
-async def start(db, tg_bot, *, allow_private: bool):
+async def start(store, tg_bot, *, allow_private: bool):
     settings = load_settings(None, env={})
     settings = replace(settings, telegram=replace(settings.telegram, admins=(ADMIN,)),
                        fetch=replace(settings.fetch, allow_private_addresses=allow_private),
                        sources=settings.sources[:2])
-    await sync_sources(db, settings.sources)
+    await store.sources.sync(settings.sources)
     fetcher = await Fetcher(settings.fetch).__aenter__()
-    scheduler = SourceScheduler(Poller(db, fetcher, settings.fetch, settings.scheduler),
+    scheduler = SourceScheduler(Poller(store, fetcher, settings.fetch, settings.scheduler),
                                 settings.scheduler)
-    dp = build_dispatcher(db, settings, scheduler=scheduler)
+    dp = build_dispatcher(store, settings, scheduler=scheduler)
     task = asyncio.create_task(dp.start_polling(tg_bot, handle_signals=False,
                                                 polling_timeout=1))
     return dp, task, scheduler, fetcher
@@ -43,13 +42,13 @@ async def stop(dp, task, fetcher):
     await fetcher.__aexit__(None, None, None)
 
 
-async def test_admin_commands(db, tg_bot, fake_bot_api, feed_server):
-    await store_seeds(db)
+async def test_admin_commands(store, tg_bot, fake_bot_api, feed_server):
+    await store_seeds(store)
     feed_server.add("/rss", rss([{"title": "Новость", "link": feed_server.url("/n/1"),
                                   "description": "Текст новости."}]))
     feed_server.add("/page", "<html><body>not a feed</body></html>",
                     content_type="text/html")
-    dp, task, scheduler, fetcher = await start(db, tg_bot, allow_private=True)
+    dp, task, scheduler, fetcher = await start(store, tg_bot, allow_private=True)
     try:
         fake_bot_api.push_message(901, "/stats")
         assert "только для администраторов" in (await replies(fake_bot_api, 901, 1))[0]
@@ -69,7 +68,7 @@ async def test_admin_commands(db, tg_bot, fake_bot_api, feed_server):
         fake_bot_api.push_message(ADMIN, "/addsource " + feed_server.url("/rss"))
         added = (await replies(fake_bot_api, ADMIN, 5))[4]
         assert "Добавлен источник" in added and "записей в ленте — 1" in added
-        source = await find_source(db, "127.0.0.1")
+        source = await store.sources.find("127.0.0.1")
         assert source is not None and source.managed_by == "admin"
         assert scheduler.scheduler.get_job(job_id(source.id)) is not None
         fake_bot_api.push_message(ADMIN, "/addsource " + feed_server.url("/rss"))
@@ -78,17 +77,17 @@ async def test_admin_commands(db, tg_bot, fake_bot_api, feed_server):
         fake_bot_api.push_message(ADMIN, f"/pausesource {source.id}")
         assert "приостановлен" in (await replies(fake_bot_api, ADMIN, 7))[6]
         assert scheduler.scheduler.get_job(job_id(source.id)) is None
-        assert not (await find_source(db, str(source.id))).enabled
+        assert not (await store.sources.find(str(source.id))).enabled
         fake_bot_api.push_message(ADMIN, f"/pausesource #{source.id}")
         assert "снова опрашивается" in (await replies(fake_bot_api, ADMIN, 8))[7]
         assert scheduler.scheduler.get_job(job_id(source.id)) is not None
 
-        config_source = (await list_sources(db))[0]
+        config_source = (await store.sources.all())[0]
         fake_bot_api.push_message(ADMIN, f"/removesource {config_source.name}")
         assert "задан в файле настроек" in (await replies(fake_bot_api, ADMIN, 9))[8]
         fake_bot_api.push_message(ADMIN, f"/removesource {source.id}")
         assert "удалён" in (await replies(fake_bot_api, ADMIN, 10))[9]
-        assert await find_source(db, str(source.id)) is None
+        assert await store.sources.find(str(source.id)) is None
         assert scheduler.scheduler.get_job(job_id(source.id)) is None
         fake_bot_api.push_message(ADMIN, "/removesource 999")
         assert "Нет такого источника" in (await replies(fake_bot_api, ADMIN, 11))[10]
@@ -100,11 +99,11 @@ async def test_admin_commands(db, tg_bot, fake_bot_api, feed_server):
         await stop(dp, task, fetcher)
 
 
-async def test_addsource_refuses_private_addresses_by_default(db, tg_bot, fake_bot_api,
+async def test_addsource_refuses_private_addresses_by_default(store, tg_bot, fake_bot_api,
                                                               feed_server):
     feed_server.add("/rss", rss([{"title": "Новость", "link": feed_server.url("/n/1"),
                                   "description": "Текст."}]))
-    dp, task, _scheduler, fetcher = await start(db, tg_bot, allow_private=False)
+    dp, task, _scheduler, fetcher = await start(store, tg_bot, allow_private=False)
     try:
         for n, url in enumerate([feed_server.url("/rss"), "http://localhost:9/rss",
                                  "http://10.1.2.3/rss", "http://169.254.169.254/latest/",

@@ -14,12 +14,12 @@ from bot.config import default_topics
 from bot.ingest.files import read_document
 from bot.pipeline import index_archive, index_for_search_archive, process
 from bot.storage.backup import backup, restore
-from bot.storage.db import Database, DatabaseError
+from bot.storage.db import DatabaseError
 from bot.storage.migrations import MIGRATIONS
-from bot.storage.stories import search
+from bot.storage.store import Store
 from bot.understand.analyzer import Understanding
 
-from conftest import ROOT, SEEDS
+from conftest import ROOT, SEEDS, fetch_one
 
 UNDERSTANDING = Understanding(default_topics(), ner=False)
 
@@ -31,13 +31,13 @@ def seeds():
 async def test_backup_while_writing_is_consistent_and_restores(tmp_path):
     path = tmp_path / "live.db"
     entries = seeds()
-    async with await Database.open(path) as db:
-        await process(db, entries[:2], understanding=UNDERSTANDING)
+    async with await Store.open(path) as store:
+        await process(store, entries[:2], understanding=UNDERSTANDING)
         # Back up from another thread while this connection keeps writing.
-        writing = asyncio.create_task(process(db, entries[2:], understanding=UNDERSTANDING))
+        writing = asyncio.create_task(process(store, entries[2:], understanding=UNDERSTANDING))
         size = await asyncio.to_thread(backup, path, tmp_path / "b.db")
         await writing
-        live_count = (await db.fetchone("SELECT COUNT(*) FROM articles"))[0]
+        live_count = (await fetch_one(store, "SELECT COUNT(*) FROM articles"))[0]
     assert size > 0 and live_count == 5
     copy = sqlite3.connect(tmp_path / "b.db")
     assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -51,9 +51,9 @@ async def test_backup_while_writing_is_consistent_and_restores(tmp_path):
 
     saved = restore(tmp_path / "b.db", path)
     assert saved is not None and saved.exists()
-    async with await Database.open(path) as db:
-        assert (await db.fetchone("SELECT COUNT(*) FROM articles"))[0] == backed
-        assert (await db.fetchone("PRAGMA integrity_check"))[0] == "ok"
+    async with await Store.open(path) as store:
+        assert (await fetch_one(store, "SELECT COUNT(*) FROM articles"))[0] == backed
+        assert (await fetch_one(store, "PRAGMA integrity_check"))[0] == "ok"
 
 
 def test_restore_refuses_what_is_not_a_good_backup(tmp_path):
@@ -111,19 +111,19 @@ def build_old(path: Path, version: int) -> None:
 async def test_every_earlier_schema_upgrades(tmp_path, version):
     path = tmp_path / f"v{version}.db"
     build_old(path, version)
-    async with await Database.open(path) as db:
-        assert await db.schema_version() == MIGRATIONS[-1][0]
-        await index_archive(db, UNDERSTANDING)
-        await index_for_search_archive(db)
-        old = await db.fetchone("SELECT id, story_id FROM articles WHERE url ="
+    async with await Store.open(path) as store:
+        assert await store.schema_version() == MIGRATIONS[-1][0]
+        await index_archive(store, UNDERSTANDING)
+        await index_for_search_archive(store)
+        old = await fetch_one(store, "SELECT id, story_id FROM articles WHERE url ="
                                 " 'https://old.example/1'")
         assert old["story_id"] is not None
-        assert await search(db, '"хими"*') == [old["story_id"]]
+        assert await store.stories.search('"хими"*') == [old["story_id"]]
         # The same release again, dated earlier than the old copy was fetched: recognised
         # against the upgraded archive and made the original of the old article's story.
-        results, _ = await process(db, [seeds()[0]], understanding=UNDERSTANDING)
+        results, _ = await process(store, [seeds()[0]], understanding=UNDERSTANDING)
         assert results[0].story_id == old["story_id"]
-        assert (await db.fetchone("SELECT reprint_of FROM articles WHERE id = ?",
+        assert (await fetch_one(store, "SELECT reprint_of FROM articles WHERE id = ?",
                                   (old["id"],)))[0] == results[0].article.id
-        assert (await db.fetchone("PRAGMA integrity_check"))[0] == "ok"
-        assert (await db.fetchone("PRAGMA foreign_key_check")) is None
+        assert (await fetch_one(store, "PRAGMA integrity_check"))[0] == "ok"
+        assert (await fetch_one(store, "PRAGMA foreign_key_check")) is None

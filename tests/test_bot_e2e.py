@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 
 from bot.config import default_topics, load_settings
-from bot.storage.chats import filter_values, get_chat
 from bot.telegram.app import build_dispatcher, set_commands
 from bot.telegram.texts import COMMANDS
 
 from conftest import ROOT, wait_for
 
 
-async def running_bot(db, tg_bot):
+async def running_bot(store, tg_bot):
     settings = load_settings(None, env={})
-    dp = build_dispatcher(db, settings)
+    dp = build_dispatcher(store, settings)
     task = asyncio.create_task(dp.start_polling(tg_bot, handle_signals=False,
                                                 polling_timeout=1))
     return dp, task
@@ -30,13 +29,13 @@ async def replies(fake, chat_id: int, n: int) -> list[str]:
     return [s.text for s in fake.messages_to(chat_id)]
 
 
-async def test_start_topics_follow_filters(db, tg_bot, fake_bot_api):
-    dp, task = await running_bot(db, tg_bot)
+async def test_start_topics_follow_filters(store, tg_bot, fake_bot_api):
+    dp, task = await running_bot(store, tg_bot)
     try:
         fake_bot_api.push_message(501, "/start")
         (welcome,) = await replies(fake_bot_api, 501, 1)
         assert "один раз" in welcome and "/topics" in welcome
-        assert (await get_chat(db, 501)).status == "active"
+        assert (await store.chats.get(501)).status == "active"
 
         fake_bot_api.push_message(501, "/topics")
         assert "Темы" in (await replies(fake_bot_api, 501, 2))[1]
@@ -48,7 +47,7 @@ async def test_start_topics_follow_filters(db, tg_bot, fake_bot_api):
         await wait_for(lambda: fake_bot_api.callback_answers)
         await wait_for(lambda: any(m == "editmessagereplymarkup"
                                    for m, _ in fake_bot_api.calls))
-        assert (await filter_values(db, 501))["topic"] == ["chemistry"]
+        assert (await store.chats.filter_values(501))["topic"] == ["chemistry"]
         edited = next(p for m, p in fake_bot_api.calls if m == "editmessagereplymarkup")
         marks = [b["text"] for row in edited["reply_markup"]["inline_keyboard"] for b in row]
         assert "✅ Химия" in marks
@@ -69,16 +68,16 @@ async def test_start_topics_follow_filters(db, tg_bot, fake_bot_api):
         assert (await replies(fake_bot_api, 501, 8))[7] == "Language: English."
         fake_bot_api.push_message(501, "/stop")
         assert "paused" in (await replies(fake_bot_api, 501, 9))[8]
-        assert (await get_chat(db, 501)).status == "paused"
+        assert (await store.chats.get(501)).status == "paused"
         fake_bot_api.push_message(501, "/forget")
         await replies(fake_bot_api, 501, 10)
-        assert await get_chat(db, 501) is None
+        assert await store.chats.get(501) is None
     finally:
         await stop_bot(dp, task)
 
 
-async def test_mode_time_tz_validation(db, tg_bot, fake_bot_api):
-    dp, task = await running_bot(db, tg_bot)
+async def test_mode_time_tz_validation(store, tg_bot, fake_bot_api):
+    dp, task = await running_bot(store, tg_bot)
     try:
         for n, text in enumerate(("/start", "/mode digest", "/mode sometimes", "/time 7:30",
                                   "/time 25:00", "/tz UTC+7", "/tz Europe/Nowhere",
@@ -88,7 +87,7 @@ async def test_mode_time_tz_validation(db, tg_bot, fake_bot_api):
         assert got[1] == "Режим: digest." and "/mode instant" in got[2]
         assert got[3] == "Дайджест будет приходить в 07:30." and "/time 09:00" in got[4]
         assert got[5] == "Часовой пояс: UTC+07:00." and "/tz Asia/Tomsk" in got[6]
-        chat = await get_chat(db, 502)
+        chat = await store.chats.get(502)
         assert (chat.mode, chat.digest_time, chat.tz) == ("digest", "07:30", "Asia/Tomsk")
     finally:
         await stop_bot(dp, task)

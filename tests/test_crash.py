@@ -15,8 +15,7 @@ from collections import Counter
 from html import escape
 
 from bot.ingest.files import read_document
-from bot.storage.chats import add_chats
-from bot.storage.db import Database
+from bot.storage.store import Store
 
 from conftest import ROOT, SEEDS, TEST_TOKEN, rss, wait_for
 
@@ -40,8 +39,8 @@ async def test_kill_9_in_the_middle_of_a_broadcast_ten_times(tmp_path, feed_serv
                                   "guid": str(i), "description": escape(s.text)}
                                  for i, s in enumerate(seeds)]))
     db_path = tmp_path / "crash.db"
-    async with await Database.open(db_path) as db:
-        await add_chats(db, [5000 + i for i in range(SUBSCRIBERS)])
+    async with await Store.open(db_path) as store:
+        await store.chats.add_many([5000 + i for i in range(SUBSCRIBERS)])
     config = tmp_path / "c.toml"
     config.write_text(
         f'[database]\npath = "{db_path}"\n[telegram]\napi_server = "{fake.base}"\nrate = 300\n'

@@ -12,9 +12,8 @@ from bot.ingest.files import read_document
 from bot.ingest.parse import parse_feed
 from bot.models import Entry
 from bot.pipeline import process
-from bot.storage.dedup import story_sources
 
-from conftest import DATA, SEEDS, SHARED
+from conftest import DATA, SEEDS, SHARED, fetch_one
 
 T0 = datetime(2025, 10, 22, 9, 0, tzinfo=UTC)
 SEED_FILES = sorted(SEEDS.iterdir())
@@ -32,9 +31,9 @@ def entry(title: str, text: str, url: str, at: datetime | None = T0) -> Entry:
     return Entry(title=title, text=text, url=url, published=at, origin=url)
 
 
-async def store_seeds(db):
-    results, _ = await process(db, [seed_entry(i) for i in range(5)])
-    assert [r.status for r in results] == ["new"] * 5
+async def store_seeds(store):
+    results, _ = await process(store, [seed_entry(i) for i in range(5)])
+    assert [r.status for r in results] == ["new_story"] * 5
     return results
 
 
@@ -42,13 +41,13 @@ def paragraphs(i: int) -> list[str]:
     return [p for p in body(i).split("\n\n") if p.strip()]
 
 
-async def test_seeds_are_five_different_stories(db):
-    results = await store_seeds(db)
+async def test_seeds_are_five_different_stories(store):
+    results = await store_seeds(store)
     assert len({r.story_id for r in results}) == 5
 
 
-async def test_crafted_reprint_of_a_seed(db):
-    seeds = await store_seeds(db)
+async def test_crafted_reprint_of_a_seed(store):
+    seeds = await store_seeds(store)
     paras = paragraphs(4)  # the Belarus visit, with its chrome
     reprint = "\n\n".join([
         "МИНСК, 15 июл — Сибирь.Новости.",
@@ -56,7 +55,7 @@ async def test_crafted_reprint_of_a_seed(db):
         "Подписывайтесь на наш канал в Telegram",
         "Читайте также: В Томске открыли новый сквер"])
     # The seed has no date (its time is when it was stored); the reprint has none either.
-    (result,), _ = await process(db, [entry("Томск и Минск: товарооборот вырос на 60%", reprint,
+    (result,), _ = await process(store, [entry("Томск и Минск: товарооборот вырос на 60%", reprint,
                                             "https://sibnews.example/belarus", at=None)])
     assert result.status == "reprint"
     assert result.duplicate_of == str(SEED_FILES[4])
@@ -64,67 +63,67 @@ async def test_crafted_reprint_of_a_seed(db):
     assert result.similarity >= 0.8
 
 
-async def test_excerpt_of_the_first_40_percent_is_a_reprint(db):
-    seeds = await store_seeds(db)
+async def test_excerpt_of_the_first_40_percent_is_a_reprint(store):
+    seeds = await store_seeds(store)
     paras = paragraphs(0)
     excerpt = "\n\n".join(paras[:3])
-    (result,), _ = await process(db, [entry("Мазур предложил Узбекистану химию", excerpt,
+    (result,), _ = await process(store, [entry("Мазур предложил Узбекистану химию", excerpt,
                                             "https://other.example/uz")])
     assert result.status == "reprint" and result.story_id == seeds[0].story_id
 
 
-async def test_identical_text_under_two_urls_is_an_exact_duplicate(db):
+async def test_identical_text_under_two_urls_is_an_exact_duplicate(store):
     text = "\n\n".join(paragraphs(0))
-    (a,), _ = await process(db, [entry("Заголовок один", text, "https://a.example/1")])
-    (b,), _ = await process(db, [entry("Заголовок два", text, "https://b.example/2")])
-    assert (a.status, b.status) == ("new", "duplicate")
+    (a,), _ = await process(store, [entry("Заголовок один", text, "https://a.example/1")])
+    (b,), _ = await process(store, [entry("Заголовок два", text, "https://b.example/2")])
+    assert (a.status, b.status) == ("new_story", "duplicate")
     assert b.article.id == a.article.id and b.duplicate_of == "https://a.example/1"
     assert b.story_id == a.story_id
 
 
-async def test_reprint_first_then_its_original(db):
+async def test_reprint_first_then_its_original(store):
     paras = paragraphs(0)
     original = "\n\n".join(paras)
     reprint = "\n\n".join(["Как сообщает пресс-служба губернатора,", *paras[:4],
                            "Фото: пресс-служба"])
-    (early,), _ = await process(db, [entry("Перепечатка", reprint, "https://copy.example/1",
+    (early,), _ = await process(store, [entry("Перепечатка", reprint, "https://copy.example/1",
                                            at=T0 + timedelta(hours=3))])
-    (late,), _ = await process(db, [entry("Оригинал", original, "https://tomsk.gov.example/1",
+    (late,), _ = await process(store, [entry("Оригинал", original, "https://tomsk.gov.example/1",
                                           at=T0)])
     # The original arrived second but is earlier: it becomes the original, nothing is a new
     # story, and the earlier-stored reprint now points at it.
-    assert early.status == "new" and late.status == "new"
+    assert early.status == "new_story" and late.status == "original"
     assert late.story_id == early.story_id
-    rows = await story_sources(db.conn, late.story_id)
+    rows = await store.stories.articles_of(late.story_id)
     by_id = {r["id"]: r for r in rows}
     assert by_id[early.article.id]["reprint_of"] == late.article.id
     assert by_id[late.article.id]["reprint_of"] is None
-    story = await db.fetchone("SELECT first_article_id, title FROM stories WHERE id = ?",
+    story = await fetch_one(store, "SELECT first_article_id, title FROM stories WHERE id = ?",
                               (late.story_id,))
     assert story["first_article_id"] == late.article.id and story["title"] == "Оригинал"
     # A third copy is a reprint of the original, not of the copy.
-    (third,), _ = await process(db, [entry("Ещё копия", "\n\n".join(paras[:3]),
+    (third,), _ = await process(store, [entry("Ещё копия", "\n\n".join(paras[:3]),
                                            "https://third.example/1", at=T0 + timedelta(hours=5))])
     assert third.status == "reprint" and third.duplicate_of == "https://tomsk.gov.example/1"
 
 
 @pytest.mark.parametrize("text", ["", "Коротко.", "Мазур", "12 345 678", "Hello world only"])
-async def test_tiny_and_empty_texts(db, text):
-    await store_seeds(db)
-    results, _ = await process(db, [entry("Мазур", text, "https://tiny.example/1")])
-    assert [r.status for r in results] == ["new"]
+async def test_tiny_and_empty_texts(store, text):
+    await store_seeds(store)
+    results, _ = await process(store, [entry("Мазур", text, "https://tiny.example/1")])
+    assert [r.status for r in results] == ["new_story"]
     assert results[0].duplicate_of is None
 
 
-async def test_short_texts_are_judged_with_their_titles(db):
+async def test_short_texts_are_judged_with_their_titles(store):
     text = "Губернатор Владимир Мазур провёл совещание с руководителями предприятий."
-    (a,), _ = await process(db, [entry("Мазур обсудил с бизнесом химический кластер", text,
+    (a,), _ = await process(store, [entry("Мазур обсудил с бизнесом химический кластер", text,
                                        "https://a.example/1")])
-    (b,), _ = await process(db, [entry("В Томске прошёл турнир по хоккею", text,
+    (b,), _ = await process(store, [entry("В Томске прошёл турнир по хоккею", text,
                                        "https://b.example/1")])
-    (c,), _ = await process(db, [entry("Мазур обсудил с бизнесом химический кластер", text + " ",
+    (c,), _ = await process(store, [entry("Мазур обсудил с бизнесом химический кластер", text + " ",
                                        "https://c.example/1")])
-    assert a.status == "new" and b.status == "new"  # same short text, other title: not a reprint
+    assert a.status == b.status == "new_story"  # same short text, other title: no reprint
     assert c.status in ("duplicate", "reprint") and c.story_id == a.story_id
 
 
@@ -144,22 +143,22 @@ SECOND_REPORT = """Губернатор Томской области Влади
 по его словам, один из основных торгово-экономических партнеров региона."""
 
 
-async def store_archive(db):
+async def store_archive(store):
     """The seeds and the Tomsk test feeds: word rarity needs more than five documents."""
-    seeds = await store_seeds(db)
+    seeds = await store_seeds(store)
     for name in ("rss20_tomsk.xml", "atom10_tomsk.xml", "rss10_tomsk.rdf", "rss091_tomsk.xml",
                  "feed_tomsk.json"):
         body = (DATA / name).read_text(encoding="utf-8").replace("{base}", "http://x.example")
-        await process(db, parse_feed(body.encode(), origin=name).entries)
+        await process(store, parse_feed(body.encode(), origin=name).entries)
     return seeds
 
 
-async def test_same_story_in_other_words_from_another_outlet(db):
-    seeds = await store_archive(db)
-    (result,), _ = await process(db, [entry(
+async def test_same_story_in_other_words_from_another_outlet(store):
+    seeds = await store_archive(store)
+    (result,), _ = await process(store, [entry(
         "Мазур предложил Узбекистану вместе развивать химию", SECOND_REPORT,
         "https://news.example/mazur-uzbekistan")])
-    assert result.status == "new"  # not a reprint: its own words
+    assert result.status == "joined"  # not a reprint: its own words
     assert result.story_id == seeds[0].story_id
     assert result.similarity is not None and result.similarity >= 0.31
 
@@ -167,23 +166,23 @@ async def test_same_story_in_other_words_from_another_outlet(db):
 @pytest.mark.xfail(strict=True, reason="TF-IDF over lemmas misses a paraphrase that shares "
                    "few exact lemmas (химия/химический, отрасль/промышленность): issue 3, "
                    "story similarity still below its F1 target")
-async def test_same_story_heavily_paraphrased(db):
-    seeds = await store_archive(db)
-    (result,), _ = await process(db, [entry(
+async def test_same_story_heavily_paraphrased(store):
+    seeds = await store_archive(store)
+    (result,), _ = await process(store, [entry(
         "Мазур позвал Узбекистан в химический кластер Томской области", SAME_EVENT,
         "https://news.example/mazur-uzbekistan")])
     assert result.story_id == seeds[0].story_id
 
 
-async def test_same_host_is_not_joined_by_similarity_alone(db):
-    first, _ = await process(db, [entry("Мазур позвал Узбекистан в химический кластер",
+async def test_same_host_is_not_joined_by_similarity_alone(store):
+    first, _ = await process(store, [entry("Мазур позвал Узбекистан в химический кластер",
                                         SAME_EVENT, "https://news.example/a")])
-    second, _ = await process(db, [entry("Мазур позвал Узбекистан в химический кластер",
+    second, _ = await process(store, [entry("Мазур позвал Узбекистан в химический кластер",
                                          SAME_EVENT.replace("около 40", "порядка сорока"),
                                          "https://news.example/b")])
     # Same host: not joined as a story by similarity; but the text is a reprint.
     assert second[0].status == "reprint" and second[0].story_id == first[0].story_id
-    third, _ = await process(db, [entry(
+    third, _ = await process(store, [entry(
         "Губернатор предложил узбекскому бизнесу химическую кооперацию",
         "Томский губернатор Мазур предложил Узбекистану развивать химическую промышленность "
         "вместе: кластер малотоннажной химии ждёт партнёров.", "https://news.example/c")])
@@ -200,9 +199,9 @@ async def test_same_host_is_not_joined_by_similarity_alone(db):
     ("https://www.tomsk.gov.ru/news/1", "tomsk.gov.ru"),
 ])
 def test_channels_on_one_platform_are_outlets_of_their_own(url, outlet):
-    from bot.dedup.stories import host_of
+    from bot.dedup.outlets import outlet_of
 
-    assert host_of(url, "feed") == outlet
+    assert outlet_of(url, "feed") == outlet
 
 
 PLANT_A = ("Томский завод «Сибкабель» запустил линию по выпуску огнестойкого кабеля для "
@@ -214,25 +213,25 @@ PLANT_B = ("На томском заводе «Сибкабель» зарабо
 
 
 @pytest.mark.parametrize(("second_channel", "joined"), [("tsk_biz", True), ("tomsk_news", False)])
-async def test_telegram_channels_are_outlets_of_their_own(db, second_channel, joined):
-    await store_archive(db)  # a background for the words' rarity
-    first, _ = await process(db, [entry("", PLANT_A, "https://t.me/tomsk_news/10")])
-    second, _ = await process(db, [entry("", PLANT_B, f"https://t.me/{second_channel}/77")])
-    assert second[0].status == "new"
+async def test_telegram_channels_are_outlets_of_their_own(store, second_channel, joined):
+    await store_archive(store)  # a background for the words' rarity
+    first, _ = await process(store, [entry("", PLANT_A, "https://t.me/tomsk_news/10")])
+    second, _ = await process(store, [entry("", PLANT_B, f"https://t.me/{second_channel}/77")])
+    assert second[0].status == ("joined" if joined else "new_story")
     assert (second[0].story_id == first[0].story_id) is joined
 
 
-async def test_different_events_with_shared_vocabulary_stay_apart(db):
-    seeds = await store_seeds(db)
+async def test_different_events_with_shared_vocabulary_stay_apart(store):
+    seeds = await store_seeds(store)
     # Mazur, Tomsk region, cooperation, industry: shared by the seeds, yet different events.
     assert len({s.story_id for s in seeds}) == 5
     other = ("Губернатор Томской области Владимир Мазур провёл заседание совета по "
              "инвестициям: обсуждали строительство нового детского сада в Северске, ремонт "
              "дорог и программу поддержки малого бизнеса в районах области. Решения совета "
              "вступят в силу с начала следующего года, сообщили в администрации.")
-    (result,), _ = await process(db, [entry("Мазур провёл совет по инвестициям", other,
+    (result,), _ = await process(store, [entry("Мазур провёл совет по инвестициям", other,
                                             "https://tomsk.example/council")])
-    assert result.status == "new"
+    assert result.status == "new_story"
     assert result.story_id not in {s.story_id for s in seeds}
 
 
@@ -254,13 +253,13 @@ RIA = SHARED / "eval" / "ria_news_topics" / "ria_news_topics_9.csv"
 
 
 @pytest.mark.skipif(not RIA.is_file(), reason="../shared not present")
-async def test_a_busy_window_finds_the_story_through_the_search_index(db):
+async def test_a_busy_window_finds_the_story_through_the_search_index(store):
     """Over FULL_SCAN_MAX articles in the 72-hour window: candidates come from the stories
     sharing the rarest terms, and the same story is still found."""
     import csv
 
-    from bot.dedup.stories import host_of, story_terms
-    from bot.storage.dedup import FULL_SCAN_MAX, document_frequencies, story_candidates
+    from bot.dedup.stories import story_terms
+    from bot.storage.index import FULL_SCAN_MAX, document_frequencies, story_candidates
 
     csv.field_size_limit(10**8)
     with RIA.open(encoding="utf-8") as fh:
@@ -268,18 +267,19 @@ async def test_a_busy_window_finds_the_story_through_the_search_index(db):
     filler = [entry(r["title"], r["content"].replace("  ", "\n\n"),
                     f"https://ria.example/{i}", T0 - timedelta(hours=i % 48))
               for i, r in enumerate(rows)]
-    await process(db, filler)
-    seeds = await store_archive(db)
+    await process(store, filler)
+    seeds = await store_archive(store)
     terms = story_terms("Мазур предложил Узбекистану вместе развивать химию", SECOND_REPORT)
-    _, df = await document_frequencies(db.conn, terms)
-    candidates = await story_candidates(db.conn, T0 - timedelta(hours=72),
-                                        T0 + timedelta(hours=72), 0, host_of, terms, df)
+    async with store.db.read() as tx:
+        _, df = await document_frequencies(tx, terms)
+        candidates = await story_candidates(tx, T0 - timedelta(hours=72),
+                                            T0 + timedelta(hours=72), 0, terms, df)
     assert 0 < len(candidates) < FULL_SCAN_MAX
     assert seeds[0].story_id in {c.story_id for c in candidates}
-    (result,), _ = await process(db, [entry(
+    (result,), _ = await process(store, [entry(
         "Мазур предложил Узбекистану вместе развивать химию", SECOND_REPORT,
         "https://news.example/mazur-uzbekistan")])
-    assert result.status == "new" and result.story_id == seeds[0].story_id
+    assert result.status == "joined" and result.story_id == seeds[0].story_id
 
 
 TEMPLATE = ("В {where} стартовал прием заявок на гранты для сельских кооперативов и фермеров. "
@@ -289,17 +289,17 @@ TEMPLATE = ("В {where} стартовал прием заявок на гран
             "комиссия, победителей объявят в декабре.")
 
 
-async def test_one_press_release_template_for_two_regions_is_two_stories(db):
-    await store_archive(db)
-    (tomsk,), _ = await process(db, [entry(
+async def test_one_press_release_template_for_two_regions_is_two_stories(store):
+    await store_archive(store)
+    (tomsk,), _ = await process(store, [entry(
         "Фермеры Томской области могут получить гранты до 30 млн рублей",
         TEMPLATE.format(where="Томской области"), "https://tomsk.example/grants")])
-    (altai,), _ = await process(db, [entry(
+    (altai,), _ = await process(store, [entry(
         "Фермеры Алтайского края могут получить гранты до 30 млн рублей",
         TEMPLATE.format(where="Алтайском крае"), "https://barnaul.example/grants")])
-    assert altai.status == "new" and altai.story_id != tomsk.story_id
+    assert altai.status == "new_story" and altai.story_id != tomsk.story_id
     # The same region named by its capital in another outlet: the same story.
-    (again,), _ = await process(db, [entry(
+    (again,), _ = await process(store, [entry(
         "Томские фермеры могут получить гранты до 30 млн рублей",
         TEMPLATE.format(where="Томске").replace("сообщили в региональном министерстве",
                                                 "рассказали в областном департаменте"),

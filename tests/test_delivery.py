@@ -13,10 +13,9 @@ from bot.delivery.render import LIMIT, StoryView, digest_messages, pack, story_i
 from bot.ingest.files import read_document
 from bot.models import Entry
 from bot.pipeline import process
-from bot.storage.chats import set_filter, upsert_chat
 from bot.understand.analyzer import Understanding
 
-from conftest import SEEDS
+from conftest import SEEDS, fetch_rows
 
 ALLOWED = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
            "blockquote", "tg-spoiler", "span"}
@@ -116,22 +115,22 @@ def test_hostile_sizes_stay_under_the_limit_and_split_between_items():
         pack(["x" * (LIMIT + 1)])
 
 
-async def test_a_new_story_is_queued_once_for_matching_chats(db):
+async def test_a_new_story_is_queued_once_for_matching_chats(store):
     understanding = Understanding(default_topics())
-    await upsert_chat(db, 1)  # no filters: everything
-    await upsert_chat(db, 2)
-    await set_filter(db, 2, "topic", "culture", True)
-    await upsert_chat(db, 3)
-    await set_filter(db, 3, "place", "Узбекистан", True)
-    await upsert_chat(db, 4)
-    await set_filter(db, 4, "follow", "химия", True)
-    await upsert_chat(db, 5)
-    await set_filter(db, 5, "topic", "trade", True)
-    await set_filter(db, 5, "exclude", "Мазур", True)
-    await upsert_chat(db, -100, "channel")
-    (new,), _ = await process(db, [read_document(SEEDS / "000_a76abe04a6259da9.txt")[0]],
+    await store.chats.upsert(1)  # no filters: everything
+    await store.chats.upsert(2)
+    await store.chats.set_filter(2, "topic", "culture", True)
+    await store.chats.upsert(3)
+    await store.chats.set_filter(3, "place", "Узбекистан", True)
+    await store.chats.upsert(4)
+    await store.chats.set_filter(4, "follow", "химия", True)
+    await store.chats.upsert(5)
+    await store.chats.set_filter(5, "topic", "trade", True)
+    await store.chats.set_filter(5, "exclude", "Мазур", True)
+    await store.chats.upsert(-100, "channel")
+    (new,), _ = await process(store, [read_document(SEEDS / "000_a76abe04a6259da9.txt")[0]],
                               understanding=understanding)
-    rows = await db.fetchall("SELECT chat_id, kind, text FROM outbox ORDER BY chat_id")
+    rows = await fetch_rows(store, "SELECT chat_id, kind, text FROM outbox ORDER BY chat_id")
     assert {r["chat_id"] for r in rows} == {-100, 1, 3, 4}
     for r in rows:
         assert "Владимир Мазур предложил узбекскому бизнесу" in parse(r["text"])
@@ -139,21 +138,20 @@ async def test_a_new_story_is_queued_once_for_matching_chats(db):
     paras = read_document(SEEDS / "000_a76abe04a6259da9.txt")[0].text.split("\n\n")
     reprint = Entry(title="Мазур и Узбекистан", text="\n\n".join(p for p in paras[:6] if p),
                     url="https://reprint.example/1", origin="x")
-    (again,), _ = await process(db, [reprint], understanding=understanding)
+    (again,), _ = await process(store, [reprint], understanding=understanding)
     assert again.status == "reprint" and again.story_id == new.story_id
-    assert len(await db.fetchall("SELECT id FROM outbox")) == 4
+    assert len(await fetch_rows(store, "SELECT id FROM outbox")) == 4
 
 
-async def test_paused_and_digest_chats_get_nothing_at_once(db):
-    from bot.storage.chats import update_chat
+async def test_paused_and_digest_chats_get_nothing_at_once(store):
 
-    await upsert_chat(db, 7)
-    await update_chat(db, 7, status="paused")
-    await upsert_chat(db, 8)
-    await update_chat(db, 8, mode="digest")
-    await process(db, [read_document(SEEDS / "004_a6db5da73fcefd32.txt")[0]],
+    await store.chats.upsert(7)
+    await store.chats.update(7, status="paused")
+    await store.chats.upsert(8)
+    await store.chats.update(8, mode="digest")
+    await process(store, [read_document(SEEDS / "004_a6db5da73fcefd32.txt")[0]],
                   understanding=Understanding(default_topics()))
-    assert await db.fetchall("SELECT id FROM outbox") == []
+    assert await fetch_rows(store, "SELECT id FROM outbox") == []
 
 
 def test_no_raw_angle_brackets_from_article_text():

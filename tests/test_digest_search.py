@@ -15,21 +15,20 @@ from bot.delivery.sender import Sender
 from bot.ingest.files import read_document
 from bot.models import Entry
 from bot.pipeline import process
-from bot.storage.chats import get_chat, set_filter, sync_channels, update_chat, upsert_chat
 from bot.storage.db import to_db_time
 from bot.telegram.app import build_dispatcher
 from bot.understand.analyzer import Understanding
 
-from conftest import SEEDS
+from conftest import SEEDS, fetch_rows
 
 TOPICS = default_topics()
 UNDERSTANDING = Understanding(TOPICS, ner=False)
 
 
-async def store_seeds(db, names=None):
+async def store_seeds(store, names=None):
     paths = sorted(SEEDS.glob("*.txt"))
     entries = [read_document(p)[0] for p in paths if names is None or p.name in names]
-    results, _ = await process(db, entries, understanding=UNDERSTANDING)
+    results, _ = await process(store, entries, understanding=UNDERSTANDING)
     return results
 
 
@@ -48,32 +47,33 @@ def test_last_scheduled_follows_the_local_clock():
     assert zone("Nowhere/Bogus").utcoffset(None) == timedelta(0)
 
 
-async def test_digest_is_due_once_a_day_at_local_time(db):
-    await upsert_chat(db, 42)
-    await update_chat(db, 42, mode="digest", digest_time="09:00", tz="Asia/Tomsk",
+async def test_digest_is_due_once_a_day_at_local_time(store):
+    await store.chats.upsert(42)
+    await store.chats.update(42, mode="digest", digest_time="09:00", tz="Asia/Tomsk",
                       last_digest_at=to_db_time(datetime(2026, 11, 22, 2, 0, 30, tzinfo=UTC)))
-    chat = await get_chat(db, 42)
+    chat = await store.chats.get(42)
     assert not is_due(chat, datetime(2026, 11, 23, 1, 59, tzinfo=UTC))
     assert is_due(chat, datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
     assert is_due(chat, datetime(2026, 11, 23, 15, 0, tzinfo=UTC))  # down at 09:00: caught up
 
 
 async def test_digest_tick_groups_by_topic_and_sends_nothing_when_nothing_is_new(
-        db, tg_bot, fake_bot_api):
-    await upsert_chat(db, 42)
-    await update_chat(db, 42, mode="digest", digest_time="09:00", tz="Asia/Tomsk")
-    await upsert_chat(db, 43)
-    await update_chat(db, 43, mode="digest", digest_time="09:00", tz="Asia/Tomsk")
-    await set_filter(db, 43, "topic", "culture", True)
+        store, fake_bot_api, transport):
+    await store.chats.upsert(42)
+    await store.chats.update(42, mode="digest", digest_time="09:00", tz="Asia/Tomsk")
+    await store.chats.upsert(43)
+    await store.chats.update(43, mode="digest", digest_time="09:00", tz="Asia/Tomsk")
+    await store.chats.set_filter(43, "topic", "culture", True)
     now = datetime.now(UTC)
     # First tick: the chats' clocks start; nothing is sent at once.
-    assert await digest_tick(db, TOPICS, now) == 0
-    results = await store_seeds(db)
-    assert sum(r.status == "new" for r in results) == 5
-    assert await db.fetchall("SELECT id FROM outbox") == []  # digest chats get nothing at once
+    assert await digest_tick(store, TOPICS, now) == 0
+    results = await store_seeds(store)
+    assert sum(r.status == "new_story" for r in results) == 5
+    # digest chats get nothing at once
+    assert await fetch_rows(store, "SELECT id FROM outbox") == []
     next_day = now + timedelta(days=1)
-    assert await digest_tick(db, TOPICS, next_day) == 2
-    await Sender(db, tg_bot).drain(timeout=30)
+    assert await digest_tick(store, TOPICS, next_day) == 2
+    await Sender(store, transport).drain(timeout=30)
     (digest,) = fake_bot_api.messages_to(42)
     plain = parse(digest.text)
     assert plain.startswith("Дайджест")
@@ -86,14 +86,14 @@ async def test_digest_tick_groups_by_topic_and_sends_nothing_when_nothing_is_new
     assert "— Культура —" in parse(culture.text)
     assert "Беларусь" in parse(culture.text) and "60% томского экспорта" not in culture.text
     # The next day with nothing new: no message, and the stories are not repeated.
-    assert await digest_tick(db, TOPICS, next_day + timedelta(days=1)) == 0
-    await Sender(db, tg_bot).drain(timeout=5)
+    assert await digest_tick(store, TOPICS, next_day + timedelta(days=1)) == 0
+    await Sender(store, transport).drain(timeout=5)
     assert len(fake_bot_api.messages_to(42)) == 1
 
 
-async def test_digest_command_and_search_and_sources(db, tg_bot, fake_bot_api):
-    await store_seeds(db)
-    dp, task = await running_bot(db, tg_bot)
+async def test_digest_command_and_search_and_sources(store, tg_bot, fake_bot_api, transport):
+    await store_seeds(store)
+    dp, task = await running_bot(store, tg_bot)
     try:
         fake_bot_api.push_message(601, "/start")
         await replies(fake_bot_api, 601, 1)
@@ -115,10 +115,10 @@ async def test_digest_command_and_search_and_sources(db, tg_bot, fake_bot_api):
         # /digest sends them now, once.
         fake_bot_api.push_message(601, "/digest")
         for _ in range(100):
-            if await db.fetchall("SELECT id FROM outbox WHERE kind = 'digest'"):
+            if await fetch_rows(store, "SELECT id FROM outbox WHERE kind = 'digest'"):
                 break
             await asyncio.sleep(0.1)
-        await Sender(db, tg_bot).drain(timeout=30)
+        await Sender(store, transport).drain(timeout=30)
         texts = await replies(fake_bot_api, 601, 7)
         assert parse(texts[6]).startswith("Дайджест")
         fake_bot_api.push_message(601, "/digest")
@@ -129,14 +129,13 @@ async def test_digest_command_and_search_and_sources(db, tg_bot, fake_bot_api):
         await stop_bot(dp, task)
 
 
-async def test_sources_show_health(db, tg_bot, fake_bot_api, feed_server):
-    from bot.storage.sources import record_failure, sync_sources
+async def test_sources_show_health(store, tg_bot, fake_bot_api, feed_server):
 
     settings = load_settings(None, env={})
-    states = await sync_sources(db, settings.sources[:3])
-    await record_failure(db, states[1].id, "HTTP 503 from news.example",
+    states = await store.sources.sync(settings.sources[:3])
+    await store.sources.record_failure(states[1].id, "HTTP 503 from news.example",
                          lambda n: datetime.now(UTC) + timedelta(hours=1))
-    dp, task = await running_bot(db, tg_bot)
+    dp, task = await running_bot(store, tg_bot)
     try:
         fake_bot_api.push_message(602, "/sources")
         shown = (await replies(fake_bot_api, 602, 1))[0]
@@ -147,25 +146,25 @@ async def test_sources_show_health(db, tg_bot, fake_bot_api, feed_server):
         await stop_bot(dp, task)
 
 
-async def test_channel_from_config_gets_stories_in_its_forum_topic(db, tg_bot, fake_bot_api):
-    await sync_channels(db, (ChannelConfig(-1009, thread_id=5, topics=("culture",)),
+async def test_channel_from_config_gets_stories_in_its_forum_topic(store, fake_bot_api, transport):
+    await store.chats.sync_channels((ChannelConfig(-1009, thread_id=5, topics=("culture",)),
                              ChannelConfig(-1010, follow=("Химград",))))
-    await store_seeds(db)
-    await Sender(db, tg_bot).drain(timeout=30)
+    await store_seeds(store)
+    await Sender(store, transport).drain(timeout=30)
     (culture,) = fake_bot_api.messages_to(-1009)
     assert culture.thread_id == 5 and "Беларусь" in culture.text
     (chem,) = fake_bot_api.messages_to(-1010)
     assert "Химград" in chem.text
     # Dropped from the config: paused, its filters kept until it returns.
-    await sync_channels(db, (ChannelConfig(-1010, follow=("Химград",)),))
-    assert (await get_chat(db, -1009)).status == "paused"
-    assert (await get_chat(db, -1010)).status == "active"
+    await store.chats.sync_channels((ChannelConfig(-1010, follow=("Химград",)),))
+    assert (await store.chats.get(-1009)).status == "paused"
+    assert (await store.chats.get(-1010)).status == "active"
 
 
-async def test_a_flooding_chat_gets_one_polite_notice(db, tg_bot, fake_bot_api):
+async def test_a_flooding_chat_gets_one_polite_notice(store, tg_bot, fake_bot_api):
     settings = load_settings(None, env={})
     settings = replace(settings, telegram=replace(settings.telegram, commands_per_minute=3))
-    dp = build_dispatcher(db, settings)
+    dp = build_dispatcher(store, settings)
     task = asyncio.create_task(dp.start_polling(tg_bot, handle_signals=False,
                                                 polling_timeout=1))
     try:
@@ -183,16 +182,16 @@ async def test_a_flooding_chat_gets_one_polite_notice(db, tg_bot, fake_bot_api):
         await stop_bot(dp, task)
 
 
-async def test_a_reprint_after_the_digest_is_not_sent_again(db, tg_bot, fake_bot_api):
-    await upsert_chat(db, 44)
-    await update_chat(db, 44, mode="digest")
+async def test_a_reprint_after_the_digest_is_not_sent_again(store, tg_bot, fake_bot_api):
+    await store.chats.upsert(44)
+    await store.chats.update(44, mode="digest")
     now = datetime.now(UTC)
-    await digest_tick(db, TOPICS, now)
-    (new,) = await store_seeds(db, {"000_a76abe04a6259da9.txt"})
-    assert await digest_tick(db, TOPICS, now + timedelta(days=1)) == 1
+    await digest_tick(store, TOPICS, now)
+    (new,) = await store_seeds(store, {"000_a76abe04a6259da9.txt"})
+    assert await digest_tick(store, TOPICS, now + timedelta(days=1)) == 1
     paras = new.article.text.split("\n\n")
     reprint = Entry(title="Мазур позвал Узбекистан в химию", text="\n\n".join(paras[:5]),
                     url="https://reprint.example/2", origin="x")
-    (again,), _ = await process(db, [reprint], understanding=UNDERSTANDING)
+    (again,), _ = await process(store, [reprint], understanding=UNDERSTANDING)
     assert again.status == "reprint"
-    assert await digest_tick(db, TOPICS, now + timedelta(days=2)) == 0
+    assert await digest_tick(store, TOPICS, now + timedelta(days=2)) == 0

@@ -12,7 +12,7 @@ from bot.understand.analyzer import Understanding
 from bot.understand.entities import extract, normalize
 from bot.understand.places import place_tag
 
-from conftest import SEEDS
+from conftest import SEEDS, fetch_rows
 
 SEED_PLACES = {
     "000_a76abe04a6259da9.txt": {"Узбекистан", "Томская область"},
@@ -67,11 +67,11 @@ def test_odd_texts_do_not_fail(text):
     assert isinstance(e.places, tuple)
 
 
-async def test_entities_are_stored_for_filters(db):
+async def test_entities_are_stored_for_filters(store):
     understanding = Understanding(default_topics())
     entry = read_document(SEEDS / "004_a6db5da73fcefd32.txt")[0]
-    (result,), _ = await process(db, [entry], understanding=understanding)
-    rows = await db.fetchall("SELECT kind, name FROM article_entities WHERE article_id = ?",
+    (result,), _ = await process(store, [entry], understanding=understanding)
+    rows = await fetch_rows(store, "SELECT kind, name FROM article_entities WHERE article_id = ?",
                              (result.article.id,))
     stored = {(r["kind"], r["name"]) for r in rows}
     assert {("place", "Беларусь"), ("place", "Томская область"),
@@ -79,9 +79,9 @@ async def test_entities_are_stored_for_filters(db):
     assert result.understood.summary and result.understood.key_figures
 
 
-async def test_ner_can_be_turned_off(db):
+async def test_ner_can_be_turned_off(store):
     understanding = Understanding(default_topics(), ner=False)
-    (result,), _ = await process(db, [Entry(title="Мазур в Минске", text="Губернатор Томской "
+    (result,), _ = await process(store, [Entry(title="Мазур в Минске", text="Губернатор Томской "
                                             "области Владимир Мазур посетил Минск.",
                                             origin="t")], understanding=understanding)
     entities = result.understood.entities

@@ -9,9 +9,9 @@ import pytest
 
 from bot.ingest.files import FileReadError, read_document
 from bot.pipeline import process
-from bot.storage.db import Database
+from bot.storage.store import Store
 
-from conftest import SHARED
+from conftest import SHARED, fetch_rows
 
 CORPUS = SHARED / "corpora" / "feedparser-tests" / "tests"
 
@@ -21,7 +21,7 @@ async def test_whole_corpus_ingests_without_unhandled_exceptions(tmp_path: Path)
     files = sorted(p for p in CORPUS.rglob("*") if p.is_file())
     assert len(files) > 1500
     read = refused = stored = 0
-    async with await Database.open(tmp_path / "corpus.db") as db:
+    async with await Store.open(tmp_path / "corpus.db") as store:
         for path in files:
             try:
                 entries = read_document(path)
@@ -30,10 +30,10 @@ async def test_whole_corpus_ingests_without_unhandled_exceptions(tmp_path: Path)
                 assert "\n" not in message and str(path) in message
                 refused += 1
                 continue
-            results, _ = await process(db, entries)
-            stored += sum(r.status == "new" for r in results)
+            results, _ = await process(store, entries)
+            stored += sum(r.is_new for r in results)
             read += 1
-        for a in await db.fetchall("SELECT title, text FROM articles"):
+        for a in await fetch_rows(store, "SELECT title, text FROM articles"):
             assert "<script" not in a["text"].lower()
     # Most corpus entries are the same few words, so exact de-duplication keeps few of them.
     assert read > 1700 and refused < 50 and stored > 50

@@ -27,15 +27,13 @@ from bot.config import FetchConfig, SchedulerConfig, SourceConfig, default_topic
 from bot.delivery.sender import Sender
 from bot.ingest.fetch import Fetcher
 from bot.ingest.parse import parse_feed
-from bot.ingest.poller import Poller
 from bot.models import Entry
 from bot.pipeline import process
-from bot.storage.chats import upsert_chat
-from bot.storage.db import Database
-from bot.storage.sources import add_source, list_sources, sync_sources
+from bot.poller import Poller
+from bot.storage.store import Store
 from bot.understand.analyzer import Understanding
 
-from conftest import SHARED, rss
+from conftest import SHARED, fetch_one, fetch_rows, rss
 
 SANITIZE = SHARED / "corpora" / "feedparser-tests" / "tests" / "wellformed" / "sanitize"
 RIA = SHARED / "eval" / "ria_news_topics" / "ria_news_topics_9.csv"
@@ -69,7 +67,7 @@ def ledes(n: int) -> list[tuple[str, str]]:
 
 
 @pytest.mark.skipif(not SANITIZE.is_dir() or not RIA.is_file(), reason="../shared not present")
-async def test_sanitize_corpus_delivered_as_valid_telegram_html(tmp_path, tg_bot, fake_bot_api):
+async def test_sanitize_corpus_delivered_as_valid_telegram_html(tmp_path, fake_bot_api, transport):
     files = sorted(SANITIZE.glob("*.xml"))
     assert len(files) > 700
     real = ledes(len(files))
@@ -84,13 +82,13 @@ async def test_sanitize_corpus_delivered_as_valid_telegram_html(tmp_path, tg_bot
                                            guid=f"case-{i}", origin=str(path)))
     assert len(entries) == len(files)
     fake_bot_api.enforce = False
-    async with await Database.open(tmp_path / "h.db") as db:
-        await upsert_chat(db, 1)
-        results, _ = await process(db, entries, understanding=Understanding(default_topics(),
+    async with await Store.open(tmp_path / "h.db") as store:
+        await store.chats.upsert(1)
+        results, _ = await process(store, entries, understanding=Understanding(default_topics(),
                                                                             ner=False))
-        delivered = {r.story_id for r in results if r.status == "new"}
-        await Sender(db, tg_bot, rate=10_000, private_interval=0).drain(timeout=120)
-        left = (await db.fetchone("SELECT COUNT(*) FROM outbox WHERE status != 'sent'"))[0]
+        delivered = {r.story_id for r in results if r.status == "new_story"}
+        await Sender(store, transport, rate=10_000, private_interval=0).drain(timeout=120)
+        left = (await fetch_one(store, "SELECT COUNT(*) FROM outbox WHERE status != 'sent'"))[0]
     sent = fake_bot_api.messages_to(1)
     assert left == 0 and len(sent) == len(delivered) > 700
     for message in sent:
@@ -154,17 +152,17 @@ async def test_hostile_sources_fail_alone_and_the_good_one_is_ingested(tmp_path,
     configured = [SourceConfig(name=n, kind="feed", url=feed_server.url(f"/{n}"), interval=60)
                   for n in ("good", "laughs", "huge", "trickle", "to-file", "loop-a")]
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    async with await Database.open(tmp_path / "p.db") as db:
-        await sync_sources(db, tuple(configured))
-        await add_source(db, "from-chat", feed_server.url("/to-loopback"), 60)
+    async with await Store.open(tmp_path / "p.db") as store:
+        await store.sources.sync(tuple(configured))
+        await store.sources.add("from-chat", feed_server.url("/to-loopback"), 60)
         async with Fetcher(fetch) as fetcher:
-            poller = Poller(db, fetcher, fetch, SchedulerConfig(jitter=0),
+            poller = Poller(store, fetcher, fetch, SchedulerConfig(jitter=0),
                             understanding=Understanding(default_topics(), ner=False))
-            states = await list_sources(db)
+            states = await store.sources.all()
             results = await asyncio.gather(*(poller.poll(s.id) for s in states))
         by_name = {r.source: r for r in results}
-        stored = await db.fetchall("SELECT title, text FROM articles")
-        sources = {s.name: s for s in await list_sources(db)}
+        stored = await fetch_rows(store, "SELECT title, text FROM articles")
+        sources = {s.name: s for s in await store.sources.all()}
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert by_name["good"].status == "ok" and by_name["good"].new == 1
     assert any("Узбекистаном" in a["title"] for a in stored)

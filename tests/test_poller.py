@@ -13,9 +13,7 @@ from aiohttp import web
 
 from bot.config import SourceConfig
 from bot.ingest.fetch import Fetcher
-from bot.ingest.poller import Poller, backoff_delay
-from bot.storage.articles import count_articles, latest_articles
-from bot.storage.sources import get_source, sync_sources
+from bot.poller import Poller, backoff_delay
 
 from conftest import DATA, SEEDS
 
@@ -26,14 +24,14 @@ def feed_file(name: str, base: str) -> str:
     return (DATA / name).read_text(encoding="utf-8").replace("{base}", base)
 
 
-async def make_sources(db, *configs: SourceConfig):
-    states = await sync_sources(db, configs)
+async def make_sources(store, *configs: SourceConfig):
+    states = await store.sources.sync(configs)
     return {s.name: s for s in states}
 
 
-async def poll(db, fetch_config, scheduler_config, source_id, clock=lambda: NOW):
+async def poll(store, fetch_config, scheduler_config, source_id, clock=lambda: NOW):
     async with Fetcher(fetch_config) as fetcher:
-        poller = Poller(db, fetcher, fetch_config, scheduler_config, clock=clock)
+        poller = Poller(store, fetcher, fetch_config, scheduler_config, clock=clock)
         return await poller.poll(source_id)
 
 
@@ -47,13 +45,13 @@ def serve_tomsk(feed_server):
 
 
 async def test_feed_poll_stores_articles_and_fetches_full_text(
-        db, feed_server, fetch_config, scheduler_config):
+        store, feed_server, fetch_config, scheduler_config):
     serve_tomsk(feed_server)
-    sources = await make_sources(db, SourceConfig("tomsk", "feed", url=feed_server.url("/rss"),
+    sources = await make_sources(store, SourceConfig("tomsk", "feed", url=feed_server.url("/rss"),
                                                   interval=600))
-    result = await poll(db, fetch_config, scheduler_config, sources["tomsk"].id)
+    result = await poll(store, fetch_config, scheduler_config, sources["tomsk"].id)
     assert (result.status, result.new, result.error) == ("ok", 3, None)
-    articles = {a.url: a for a in await latest_articles(db, 10)}
+    articles = {a.url: a for a in await store.articles.latest(10)}
     base = feed_server.url("")
     clusters = articles[base + "/news/clusters"]
     # The teaser ("...") was replaced by the page's main text, chrome left out.
@@ -64,33 +62,33 @@ async def test_feed_poll_stores_articles_and_fetches_full_text(
     export = articles[base + "/news/export"]
     assert "вырос почти на 18%" in export.text
     assert all(a.source_id == sources["tomsk"].id for a in articles.values())
-    state = await get_source(db, sources["tomsk"].id)
+    state = await store.sources.get(sources["tomsk"].id)
     assert state.etag == '"rss-1"' and state.error_count == 0
     assert state.last_success_at is not None
     assert state.next_check_at == NOW + timedelta(seconds=600)
 
 
 async def test_second_poll_is_conditional_and_unchanged(
-        db, feed_server, fetch_config, scheduler_config):
+        store, feed_server, fetch_config, scheduler_config):
     serve_tomsk(feed_server)
-    sources = await make_sources(db, SourceConfig("tomsk", "feed", url=feed_server.url("/rss")))
-    await poll(db, fetch_config, scheduler_config, sources["tomsk"].id)
+    sources = await make_sources(store, SourceConfig("tomsk", "feed", url=feed_server.url("/rss")))
+    await poll(store, fetch_config, scheduler_config, sources["tomsk"].id)
     pages = len(feed_server.hits("/news/clusters"))
-    again = await poll(db, fetch_config, scheduler_config, sources["tomsk"].id)
+    again = await poll(store, fetch_config, scheduler_config, sources["tomsk"].id)
     assert again.status == "unchanged" and again.new == 0
     assert feed_server.hits("/rss")[-1].headers["If-None-Match"] == '"rss-1"'
     assert len(feed_server.hits("/news/clusters")) == pages
-    assert await count_articles(db) == 3
+    assert await store.articles.count() == 3
 
 
 async def test_known_articles_are_not_fetched_again_when_the_feed_changes(
-        db, feed_server, fetch_config, scheduler_config):
+        store, feed_server, fetch_config, scheduler_config):
     serve_tomsk(feed_server)
-    sources = await make_sources(db, SourceConfig("tomsk", "feed", url=feed_server.url("/rss")))
-    await poll(db, fetch_config, scheduler_config, sources["tomsk"].id)
+    sources = await make_sources(store, SourceConfig("tomsk", "feed", url=feed_server.url("/rss")))
+    await poll(store, fetch_config, scheduler_config, sources["tomsk"].id)
     feed_server.add("/rss", feed_file("rss20_tomsk.xml", feed_server.url("")), etag='"rss-2"')
     pages = len(feed_server.hits("/news/clusters"))
-    result = await poll(db, fetch_config, scheduler_config, sources["tomsk"].id)
+    result = await poll(store, fetch_config, scheduler_config, sources["tomsk"].id)
     assert (result.status, result.new, result.known) == ("ok", 0, 3)
     assert len(feed_server.hits("/news/clusters")) == pages
 
@@ -109,7 +107,7 @@ BAD_FEEDS = {
 
 @pytest.mark.parametrize("case", [*sorted(BAD_FEEDS), "timeout", "redirect loop"])
 async def test_a_bad_feed_fails_alone_and_loses_nothing(
-        db, feed_server, fetch_config, scheduler_config, case):
+        store, feed_server, fetch_config, scheduler_config, case):
     serve_tomsk(feed_server)
     if case in BAD_FEEDS:
         feed_server.add("/bad", **BAD_FEEDS[case][0])
@@ -128,40 +126,40 @@ async def test_a_bad_feed_fails_alone_and_loses_nothing(
         feed_server.add("/bad2", status=302, headers={"Location": "/bad"}, content_type=None)
         expected = "redirect loop"
     sources = await make_sources(
-        db, SourceConfig("good", "feed", url=feed_server.url("/rss"), interval=600),
+        store, SourceConfig("good", "feed", url=feed_server.url("/rss"), interval=600),
         SourceConfig("bad", "feed", url=feed_server.url("/bad"), interval=600))
-    await poll(db, fetch_config, scheduler_config, sources["good"].id)
-    stored = await count_articles(db)
+    await poll(store, fetch_config, scheduler_config, sources["good"].id)
+    stored = await store.articles.count()
     good, bad = await asyncio.gather(
-        poll(db, fetch_config, scheduler_config, sources["good"].id),
-        poll(db, fetch_config, scheduler_config, sources["bad"].id))
+        poll(store, fetch_config, scheduler_config, sources["good"].id),
+        poll(store, fetch_config, scheduler_config, sources["bad"].id))
     assert good.status == "unchanged" and good.error is None
     assert bad.status == "failed" and expected in bad.error and "\n" not in bad.error
-    state = await get_source(db, sources["bad"].id)
+    state = await store.sources.get(sources["bad"].id)
     assert state.error_count == 1 and expected in state.last_error
     assert state.next_check_at == NOW + timedelta(seconds=1200)
-    assert (await get_source(db, sources["good"].id)).error_count == 0
-    assert await count_articles(db) == stored == 3
+    assert (await store.sources.get(sources["good"].id)).error_count == 0
+    assert await store.articles.count() == stored == 3
 
 
 async def test_backoff_doubles_caps_at_six_hours_and_recovers(
-        db, feed_server, fetch_config, scheduler_config):
+        store, feed_server, fetch_config, scheduler_config):
     feed_server.add("/flaky", "oops", status=503)
-    sources = await make_sources(db, SourceConfig("flaky", "feed",
+    sources = await make_sources(store, SourceConfig("flaky", "feed",
                                                   url=feed_server.url("/flaky"), interval=900))
     sid = sources["flaky"].id
     delays = []
     for _ in range(6):
-        await poll(db, fetch_config, scheduler_config, sid)
-        state = await get_source(db, sid)
+        await poll(store, fetch_config, scheduler_config, sid)
+        state = await store.sources.get(sid)
         delays.append((state.next_check_at - NOW).total_seconds())
     assert delays == [1800, 3600, 7200, 14400, 21600, 21600]
     assert state.error_count == 6 and "HTTP 503" in state.last_error
     serve_tomsk(feed_server)
     feed_server.add("/flaky", feed_file("rss20_tomsk.xml", feed_server.url("")))
-    result = await poll(db, fetch_config, scheduler_config, sid)
+    result = await poll(store, fetch_config, scheduler_config, sid)
     assert result.status == "ok" and result.new == 3
-    state = await get_source(db, sid)
+    state = await store.sources.get(sid)
     assert state.error_count == 0 and state.next_check_at == NOW + timedelta(seconds=900)
     assert state.last_error is not None  # kept for the record; health is error_count
 
@@ -172,47 +170,47 @@ def test_backoff_delay():
     assert backoff_delay(600, 100, 21600) == 21600
 
 
-async def test_files_source_reads_seeds_once(db, tmp_path, fetch_config, scheduler_config):
+async def test_files_source_reads_seeds_once(store, tmp_path, fetch_config, scheduler_config):
     folder = tmp_path / "seeds"
     shutil.copytree(SEEDS, folder)
     (folder / "notes.docx").write_bytes(b"ignored: not a supported type")
-    sources = await make_sources(db, SourceConfig("seeds", "files", path=folder, interval=3600))
-    first = await poll(db, fetch_config, scheduler_config, sources["seeds"].id)
+    sources = await make_sources(store, SourceConfig("seeds", "files", path=folder, interval=3600))
+    first = await poll(store, fetch_config, scheduler_config, sources["seeds"].id)
     assert (first.status, first.new) == ("ok", 5)
-    again = await poll(db, fetch_config, scheduler_config, sources["seeds"].id)
+    again = await poll(store, fetch_config, scheduler_config, sources["seeds"].id)
     assert (again.status, again.new, again.known) == ("unchanged", 0, 5)
 
 
 async def test_unreadable_seed_fails_the_source_and_keeps_the_rest(
-        db, tmp_path, fetch_config, scheduler_config):
+        store, tmp_path, fetch_config, scheduler_config):
     folder = tmp_path / "seeds"
     shutil.copytree(SEEDS, folder)
     os.symlink("/proc/self/mem", folder / "005_unreadable.txt")  # read() fails even for root
-    sources = await make_sources(db, SourceConfig("seeds", "files", path=folder, interval=3600))
-    result = await poll(db, fetch_config, scheduler_config, sources["seeds"].id)
+    sources = await make_sources(store, SourceConfig("seeds", "files", path=folder, interval=3600))
+    result = await poll(store, fetch_config, scheduler_config, sources["seeds"].id)
     assert result.status == "failed" and result.new == 5
     assert "cannot read" in result.error and "005_unreadable.txt" in result.error
     assert "Input/output error" in result.error
-    state = await get_source(db, sources["seeds"].id)
+    state = await store.sources.get(sources["seeds"].id)
     assert state.error_count == 1
-    assert await count_articles(db) == 5
+    assert await store.articles.count() == 5
 
 
-async def test_missing_folder_is_a_failing_source(db, tmp_path, fetch_config, scheduler_config):
-    sources = await make_sources(db, SourceConfig("gone", "files", path=tmp_path / "nope"))
-    result = await poll(db, fetch_config, scheduler_config, sources["gone"].id)
+async def test_missing_folder_is_a_failing_source(store, tmp_path, fetch_config, scheduler_config):
+    sources = await make_sources(store, SourceConfig("gone", "files", path=tmp_path / "nope"))
+    result = await poll(store, fetch_config, scheduler_config, sources["gone"].id)
     assert result.status == "failed" and "cannot read folder" in result.error
     assert "No such file or directory" in result.error
 
 
-async def test_sync_disables_removed_config_sources_and_resets_moved_ones(db, feed_server):
+async def test_sync_disables_removed_config_sources_and_resets_moved_ones(store, feed_server):
     a = SourceConfig("a", "feed", url=feed_server.url("/a"))
     b = SourceConfig("b", "feed", url=feed_server.url("/b"))
-    await sync_sources(db, (a, b))
-    async with db.write() as conn:
-        await conn.execute("UPDATE sources SET etag = 'x', error_count = 3")
-    states = {s.name: s for s in await sync_sources(
-        db, (dataclasses.replace(a, url=feed_server.url("/a2")),))}
+    await store.sources.sync((a, b))
+    async with store.db.transaction() as tx:
+        await tx.execute("UPDATE sources SET etag = 'x', error_count = 3")
+    states = {s.name: s for s in await store.sources.sync(
+        (dataclasses.replace(a, url=feed_server.url("/a2")),))}
     assert states["b"].enabled is False
     assert states["a"].etag is None and states["a"].error_count == 0
     assert states["a"].location == feed_server.url("/a2")

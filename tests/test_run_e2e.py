@@ -1,6 +1,5 @@
 """`pressbot run` as a real subprocess: console mode, and the Telegram bot against the fake
 Bot API with a loopback feed."""
-
 from __future__ import annotations
 
 import asyncio
@@ -15,8 +14,7 @@ from pathlib import Path
 import aiohttp
 from test_delivery import parse
 
-from bot.storage.chats import upsert_chat
-from bot.storage.db import Database
+from bot.storage.store import Store
 
 from conftest import ROOT, SEEDS, TEST_TOKEN, rss, wait_for
 
@@ -80,12 +78,11 @@ async def test_run_delivers_a_feed_story_once_with_escaped_html(tmp_path, feed_s
     ])
     feed_server.add("/rss", feed)
     db_path = tmp_path / "p.db"
-    async with await Database.open(db_path) as db:
-        await upsert_chat(db, 700)  # a subscriber with no filters: every story
-        await upsert_chat(db, 701)  # a subscriber who wants culture only
-        from bot.storage.chats import set_filter
+    async with await Store.open(db_path) as store:
+        await store.chats.upsert(700)  # a subscriber with no filters: every story
+        await store.chats.upsert(701)  # a subscriber who wants culture only
 
-        await set_filter(db, 701, "topic", "culture", True)
+        await store.chats.set_filter(701, "topic", "culture", True)
     proc = await start_telegram_bot(
         tmp_path / "c.toml", "--log-format", "json",
         toml=f'[database]\npath = "{db_path}"\n[telegram]\napi_server = "{fake_bot_api.base}"\n'
@@ -158,8 +155,8 @@ async def test_run_edits_a_sent_story_when_another_outlet_carries_it(tmp_path, f
         "title": "Томск и Ташкент: химия", "link": other.replace("copy.rss", "copy/1"),
         "guid": "c1", "description": f"<![CDATA[<p>Как сообщили в пресс-службе,</p>{body}]]>"}]))
     db_path = tmp_path / "p.db"
-    async with await Database.open(db_path) as db:
-        await upsert_chat(db, 700)
+    async with await Store.open(db_path) as store:
+        await store.chats.upsert(700)
     proc = await start_telegram_bot(
         tmp_path / "c.toml",
         toml=f'[database]\npath = "{db_path}"\n[telegram]\napi_server = "{fake_bot_api.base}"\n'

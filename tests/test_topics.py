@@ -13,7 +13,7 @@ from bot.pipeline import prepare, process
 from bot.understand.analyzer import Understanding
 from bot.understand.topics import Tagger
 
-from conftest import SEEDS
+from conftest import SEEDS, fetch_one
 
 TAGGER = Tagger(default_topics())
 SEED_TOPICS = {
@@ -108,15 +108,15 @@ def test_a_config_without_topics_gets_the_default_taxonomy(tmp_path):
     assert load_settings(path, env={}).topics == default_topics()
 
 
-async def test_topics_are_stored_with_their_evidence(db):
+async def test_topics_are_stored_with_their_evidence(store):
     understanding = Understanding([TopicConfig("chem", "Химия", "Chemistry",
                                                 ("химия", "химический", "реагент"))])
-    (result,), _ = await process(db, [Entry(
+    (result,), _ = await process(store, [Entry(
         title="Химический кластер", text="Химический кластер займется химией и реагентами. "
         "Химия станет точкой роста.", url="https://x.example/1", origin="t")],
         understanding=understanding)
     assert [t.id for t in result.topics] == ["chem"]
-    row = await db.fetchone("SELECT topic_id, terms FROM article_topics WHERE article_id = ?",
+    row = await fetch_one(store, "SELECT topic_id, terms FROM article_topics WHERE article_id = ?",
                             (result.article.id,))
     assert row["topic_id"] == "chem"
     assert set(json.loads(row["terms"])) == {"химия", "химический", "реагент"}

@@ -1,35 +1,33 @@
-"""Who gets a new story: matched against every active instant-mode chat, queued in the outbox
-within the transaction that created the story, so the decision and the message are one."""
+"""Who gets a new story: every active instant-mode chat whose filters match it. Pure: the store
+calls the ``Notify`` made here inside the transaction that creates the story, so the decision
+and the queued messages are one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import replace
 
-import aiosqlite
-
-from bot.delivery.match import StoryFacts, matches
+from bot.delivery.match import StoryFacts, filters_from_values, matches
 from bot.delivery.render import StoryView, story_item
-from bot.storage.chats import chats_in_mode
-from bot.storage.outbox import enqueue
+from bot.models import Chat, FilterValues
+from bot.storage.outbox import Message
+from bot.storage.store import Notify
 
 
-@dataclass(frozen=True)
-class NewStory:
-    view: StoryView
-    facts: StoryFacts
+def notify_new_story(view: StoryView, facts: StoryFacts) -> Notify:
+    """The messages of a new story for the chats that want it, one text per language."""
 
+    def notify(story_id: int, chats: Sequence[tuple[Chat, FilterValues]]) -> list[Message]:
+        story = replace(view, story_id=story_id)
+        rendered: dict[str, str] = {}
+        out = []
+        for chat, values in chats:
+            if not matches(filters_from_values(values), facts):
+                continue
+            text = rendered.get(chat.lang)
+            if text is None:
+                text = rendered[chat.lang] = story_item(story, chat.lang)
+            out.append(Message(chat.chat_id, text, chat.thread_id))
+        return out
 
-async def enqueue_story(conn: aiosqlite.Connection, story: NewStory) -> int:
-    """Queue the story for every matching chat; returns how many were queued."""
-    rendered: dict[str, str] = {}
-    queued = 0
-    for chat, filters in await chats_in_mode(conn, "instant"):
-        if not matches(filters, story.facts):
-            continue
-        text = rendered.get(chat.lang)
-        if text is None:
-            text = rendered[chat.lang] = story_item(story.view, chat.lang)
-        if await enqueue(conn, chat.chat_id, text, story_id=story.view.story_id,
-                         thread_id=chat.thread_id):
-            queued += 1
-    return queued
+    return notify

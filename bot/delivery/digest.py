@@ -11,13 +11,12 @@ from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import TopicConfig
-from bot.dedup.stories import host_of, outlet_name
-from bot.delivery.match import Filters, StoryFacts, matches, story_lemmas
+from bot.dedup.outlets import outlet_name, outlet_of
+from bot.delivery.match import Filters, StoryFacts, filters_from_values, matches, story_lemmas
 from bot.delivery.render import StoryView, digest_messages
-from bot.storage.chats import Chat, chats_in_mode, update_chat
-from bot.storage.db import Database, to_db_time
-from bot.storage.outbox import enqueue_digest
-from bot.storage.stories import StoryRow, undelivered_since
+from bot.models import Chat
+from bot.storage.store import Store
+from bot.storage.stories import StoryRow
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,7 @@ def facts_of(story: StoryRow) -> StoryFacts:
 def view_of(story: StoryRow) -> StoryView:
     outlets: list[str] = []
     for url, origin in story.sources:
-        name = outlet_name(host_of(url, origin))
+        name = outlet_name(outlet_of(url, origin))
         if name and name not in outlets:
             outlets.append(name)
     return StoryView(story_id=story.story_id, title=story.title, url=story.url,
@@ -114,31 +113,32 @@ def pick(stories: Sequence[StoryRow], filters: Filters, limit: int = MAX_STORIES
     return chosen
 
 
-async def send_digest(db: Database, chat: Chat, filters: Filters,
+async def send_digest(store: Store, chat: Chat, filters: Filters,
                       topics: Sequence[TopicConfig], now: datetime,
                       facts: dict[int, StoryFacts] | None = None) -> int:
     """Queue the chat's digest of the stories since its last one; returns how many stories
     it holds (0: nothing new, no message, but the digest clock moves on)."""
     since = chat.last_digest_at or now - FIRST_WINDOW
-    stories = pick(await undelivered_since(db, chat.chat_id, since), filters, facts=facts)
+    stories = pick(await store.stories.undelivered_since(chat.chat_id, since), filters,
+                   facts=facts)
     messages = digest_messages(group(stories, filters, topics, chat.lang), chat.lang) \
         if stories else []
-    return await enqueue_digest(db, chat.chat_id, [s.story_id for s in stories], messages, now,
-                                thread_id=chat.thread_id)
+    return await store.outbox.enqueue_digest(chat.chat_id, [s.story_id for s in stories],
+                                             messages, now, thread_id=chat.thread_id)
 
 
-async def digest_tick(db: Database, topics: Sequence[TopicConfig], now: datetime) -> int:
+async def digest_tick(store: Store, topics: Sequence[TopicConfig], now: datetime) -> int:
     """Run every minute: queue the digests that are due. Returns how many were queued."""
     queued = 0
     facts: dict[int, StoryFacts] = {}
-    for chat, filters in await chats_in_mode(db.conn, "digest"):
+    for chat, values in await store.chats.in_mode("digest"):
         if chat.last_digest_at is None:
-            await update_chat(db, chat.chat_id, last_digest_at=to_db_time(now))
+            await store.chats.update(chat.chat_id, last_digest_at=now)
             continue
         if not is_due(chat, now):
             continue
         try:
-            if await send_digest(db, chat, filters, topics, now, facts):
+            if await send_digest(store, chat, filters_from_values(values), topics, now, facts):
                 queued += 1
         except Exception:  # one chat's bad data must not stop the others' digests
             log.exception("digest for chat %s failed", chat.chat_id, extra={"chat": chat.chat_id})

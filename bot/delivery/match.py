@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.models import FilterValues
 from bot.text.morph import lemma, words
 
 _SOFT_END = set("аеёиоуыэюяйь")
@@ -62,6 +63,13 @@ class StoryFacts:
     topics: frozenset[str]
     places: frozenset[str]
     lemmas: list[str]  # title and text, in order
+
+
+def filters_from_values(values: FilterValues) -> Filters:
+    return Filters(topics=frozenset(values.get("topic", ())),
+                   places=frozenset(values.get("place", ())),
+                   follow=tuple(phrase_stems(v) for v in values.get("follow", ())),
+                   exclude=tuple(phrase_stems(v) for v in values.get("exclude", ())))
 
 
 def story_lemmas(title: str, text: str) -> list[str]:

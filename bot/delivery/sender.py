@@ -5,9 +5,10 @@
 - Overall, sends take slots from one clock at ``rate`` a second (30 by default; more only with
   paid broadcasts). A 429 pauses that chat for ``retry_after`` and slows everything down for a
   while; successes bring the rate back.
-- 403 (blocked, deactivated): the chat is marked blocked and its queue dropped. 400 "chat not
-  found": marked dead. migrate_to_chat_id: the chat moves and the message is sent again at once.
-  Network errors and 5xx: retried with exponential backoff (up to 5 minutes).
+- What Telegram answered is classified by the transport (bot/delivery/outcomes.py): a chat
+  that is gone is marked and its queue dropped; a rejected message is dropped with its reason;
+  a migrated group moves and the message goes again; everything else is retried with
+  exponential backoff (up to 5 minutes).
 - A row is marked sent only after Telegram accepted it: a crash repeats at most the message in
   flight, one per chat. ``run`` stops taking rows when asked and finishes those in flight.
 """
@@ -19,23 +20,12 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Protocol
 
-from aiogram import Bot
-from aiogram.client.default import DefaultBotProperties
-from aiogram.enums import ParseMode
-from aiogram.exceptions import (
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramMigrateToChat,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
-from aiogram.types import LinkPreviewOptions
-
-from bot.storage import outbox
-from bot.storage.chats import migrate_chat
-from bot.storage.db import Database, utcnow
+from bot.delivery.outcomes import BOT_DOWN, CHAT_GONE, MIGRATED, REJECTED, SENT, Outcome
+from bot.storage.db import utcnow
+from bot.storage.outbox import OutboxRow
+from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -45,28 +35,23 @@ MAX_BACKOFF = 300.0
 MARGIN = 0.97  # slots at 97% of the limit: network jitter bunches arrivals at the server
 
 
-def make_bot(token: str, api_server: str | None = None) -> Bot:
-    """aiogram's real client, pointed at Telegram or at a self-hosted Bot API server."""
-    from aiogram.client.session.aiohttp import AiohttpSession
-    from aiogram.client.telegram import TelegramAPIServer
-
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_server)) if api_server \
-        else AiohttpSession()
-    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+class Transport(Protocol):
+    async def send(self, row: OutboxRow) -> Outcome: ...
 
 
 class Sender:
-    def __init__(self, db: Database, bot: Bot, *, rate: float = 30.0,
+    def __init__(self, store: Store, transport: Transport, *, rate: float = 30.0,
                  max_in_flight: int = 64, idle: float = 0.2,
                  clock: Callable[[], float] = time.monotonic,
                  private_interval: float = PRIVATE_INTERVAL,
                  group_interval: float = GROUP_INTERVAL) -> None:
         """The intervals are Telegram's per-chat limits; a self-hosted Bot API server in
         local mode, or a test, may set others."""
-        self.db = db
+        self.store = store
+        self.outbox = store.outbox
+        self.transport = transport
         self.private_interval = private_interval
         self.group_interval = group_interval
-        self.bot = bot
         self.rate = rate
         self.max_in_flight = max_in_flight
         self.idle = idle
@@ -78,7 +63,6 @@ class Sender:
         self._tasks: set[asyncio.Task] = set()
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
-        self.sent = 0
         self.too_many = 0
 
     def wake(self) -> None:
@@ -124,7 +108,7 @@ class Sender:
         if room <= 0:
             await asyncio.sleep(0.01)
             return 0
-        rows = await outbox.due(self.db, utcnow(), self._busy(), limit=room)
+        rows = await self.outbox.due(utcnow(), self._busy(), limit=room)
         started = 0
         for row in rows:
             if self._stop.is_set():
@@ -142,61 +126,53 @@ class Sender:
         return started
 
     async def drain(self, timeout: float = 60.0) -> None:
-        """Send until the outbox holds nothing due (tests and `pressbot digest`)."""
+        """Send until the outbox holds nothing due (tests and benchmarks)."""
         deadline = self.clock() + timeout
         while self.clock() < deadline:
             if not await self.step() and not self._in_flight:
-                if not await outbox.due(self.db, utcnow() + timedelta(days=1), set(), limit=1):
+                if not await self.outbox.due(utcnow() + timedelta(days=1), set(), limit=1):
                     return
                 await asyncio.sleep(0.05)
             await asyncio.sleep(0)
         await self.finish()
 
-    def _interval(self, row: outbox.OutboxRow) -> float:
+    def _interval(self, row: OutboxRow) -> float:
         return self.group_interval if row.chat_kind != "private" else self.private_interval
 
-    async def _send(self, row: outbox.OutboxRow) -> None:
+    async def _send(self, row: OutboxRow) -> None:
         chat = row.chat_id
         try:
-            if row.kind == "edit" and row.edit_message_id:
-                message = await self.bot.edit_message_text(
-                    text=row.text, chat_id=chat, message_id=row.edit_message_id,
-                    link_preview_options=LinkPreviewOptions(is_disabled=not row.preview))
-                message_id = row.edit_message_id if message is True else message.message_id
-            else:
-                message = await self.bot.send_message(
-                    chat, row.text, message_thread_id=row.thread_id,
-                    link_preview_options=LinkPreviewOptions(is_disabled=not row.preview))
-                message_id = message.message_id
-        except TelegramRetryAfter as exc:
-            self.too_many += 1
-            self._factor = max(0.5, self._factor * 0.8)
-            self._ready_at[chat] = self.clock() + exc.retry_after
-            await outbox.mark_retry(self.db, row.id, f"429 retry after {exc.retry_after}",
-                                    utcnow() + timedelta(seconds=exc.retry_after), count=False)
-            log.info("chat %s: 429, retry after %ss", chat, exc.retry_after,
-                     extra={"chat": chat})
-        except TelegramMigrateToChat as exc:
-            await migrate_chat(self.db, chat, exc.migrate_to_chat_id)
-            log.info("chat %s moved to %s", chat, exc.migrate_to_chat_id, extra={"chat": chat})
-        except TelegramForbiddenError as exc:
-            await outbox.stop_chat(self.db, chat, "blocked", exc.message)
-            log.info("chat %s: %s; delivery stopped", chat, exc.message, extra={"chat": chat})
-        except TelegramBadRequest as exc:
-            if "chat not found" in exc.message.lower():
-                await outbox.stop_chat(self.db, chat, "dead", exc.message)
-            else:  # the message itself is wrong: sending it again will not help
-                await outbox.drop(self.db, row.id, exc.message)
-            log.warning("chat %s: %s", chat, exc.message, extra={"chat": chat})
-        except (TelegramServerError, TelegramNetworkError, OSError, TimeoutError) as exc:
-            delay = min(2.0 ** (row.attempts + 1), MAX_BACKOFF)
-            self._ready_at[chat] = self.clock() + delay
-            await outbox.mark_retry(self.db, row.id, f"{type(exc).__name__}: {exc}",
-                                    utcnow() + timedelta(seconds=delay))
-        else:
-            await outbox.mark_sent(self.db, row.id, message_id)
-            self.sent += 1
-            self._factor = min(1.0, self._factor * 1.02)
-            self._ready_at[chat] = self.clock() + self._interval(row)
+            outcome = await self.transport.send(row)
+            await self._apply(row, outcome)
         finally:
             self._in_flight.discard(chat)
+
+    async def _apply(self, row: OutboxRow, outcome: Outcome) -> None:
+        chat = row.chat_id
+        if outcome.kind == SENT:
+            await self.outbox.mark_sent(row.id, outcome.message_id)
+            self._factor = min(1.0, self._factor * 1.02)
+            self._ready_at[chat] = self.clock() + self._interval(row)
+        elif outcome.retry_after is not None:
+            self.too_many += 1
+            self._factor = max(0.5, self._factor * 0.8)
+            self._ready_at[chat] = self.clock() + outcome.retry_after
+            await self.outbox.retry(row.id, f"429 retry after {outcome.retry_after:g}",
+                                    utcnow() + timedelta(seconds=outcome.retry_after),
+                                    count=False)
+            log.info("chat %s: 429, retry after %ss", chat, outcome.retry_after,
+                     extra={"chat": chat})
+        elif outcome.kind == MIGRATED:
+            assert outcome.migrate_to is not None
+            await self.store.chats.migrate(chat, outcome.migrate_to)
+            log.info("chat %s moved to %s", chat, outcome.migrate_to, extra={"chat": chat})
+        elif outcome.kind == CHAT_GONE:
+            await self.outbox.stop_chat(chat, outcome.chat_status or "dead", outcome.error)
+            log.info("chat %s: %s; delivery stopped", chat, outcome.error, extra={"chat": chat})
+        elif outcome.kind in (REJECTED, BOT_DOWN):
+            await self.outbox.drop(row.id, outcome.error)
+            log.warning("chat %s: %s", chat, outcome.error, extra={"chat": chat})
+        else:  # RETRY
+            delay = min(2.0 ** (row.attempts + 1), MAX_BACKOFF)
+            self._ready_at[chat] = self.clock() + delay
+            await self.outbox.retry(row.id, outcome.error, utcnow() + timedelta(seconds=delay))

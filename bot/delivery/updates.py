@@ -15,21 +15,19 @@ from datetime import datetime, timedelta
 
 from bot.delivery.digest import view_of
 from bot.delivery.render import story_item
-from bot.storage import outbox
-from bot.storage.db import Database
-from bot.storage.stories import stories_by_id
+from bot.storage.store import Store
 
 QUIET = timedelta(minutes=10)
 MAX_AGE = timedelta(hours=48)
 
 
-async def source_update_tick(db: Database, now: datetime, quiet: timedelta = QUIET) -> int:
+async def source_update_tick(store: Store, now: datetime, quiet: timedelta = QUIET) -> int:
     """Queue the edits that are due (stories whose reprints have been quiet for `quiet`);
     returns how many were queued."""
-    await outbox.forget_story_updates(db, now - quiet, now - MAX_AGE)
+    await store.outbox.forget_story_updates(now - quiet, now - MAX_AGE)
     queued = 0
-    for story in await stories_by_id(db, await outbox.grown_stories(db, now - quiet)):
+    for story in await store.stories.by_id(await store.outbox.grown_stories(now - quiet)):
         view = view_of(story)
-        queued += await outbox.queue_story_edits(
-            db, story.story_id, lambda lang, view=view: story_item(view, lang), now - MAX_AGE)
+        queued += await store.outbox.queue_story_edits(
+            story.story_id, lambda lang, view=view: story_item(view, lang), now - MAX_AGE)
     return queued

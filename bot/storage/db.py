@@ -1,17 +1,23 @@
-"""One SQLite connection per process: WAL, foreign keys, busy timeout, migrations, one writer.
+"""The SQLite database: connections, PRAGMAs, migrations, transactions.
 
-All writes go through ``Database.write()``, which takes an asyncio lock and opens
-``BEGIN IMMEDIATE``, so a write never meets a lock upgrade deadlock and never interleaves with
-another coroutine's write. A *sandbox* database (``pressbot analyze --db``) wraps everything in one
-outer transaction that is rolled back on close: the archive is read, never changed.
+Two connections to one file in WAL mode: a writer and a reader. Every change goes through
+``Database.transaction()``, which takes an asyncio lock and opens ``BEGIN IMMEDIATE``, so a write
+never meets a lock-upgrade deadlock and never interleaves with another coroutine's write. Reads
+go through ``Database.read()`` on the reader connection: they see the last committed state and
+never wait behind a long write (a bot command is answered while a big feed is being stored).
+
+A *sandbox* database (``pressbot analyze --db``) wraps everything in one outer transaction on
+one connection that is rolled back on close: the archive is read, never changed.
+
+Only the storage package sees a connection: ``Tx`` is the handle its modules run SQL on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +30,7 @@ BUSY_TIMEOUT_MS = 10_000
 
 
 class DatabaseError(Exception):
-    """The database file cannot be opened or upgraded."""
+    """The database cannot be opened, read or written; the message is one line."""
 
 
 def utcnow() -> datetime:
@@ -40,13 +46,75 @@ def to_db_time(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def from_db_time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+def from_db_time(value: str | datetime | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(value)
+
+
+def _param(value: Any) -> Any:
+    return to_db_time(value) if isinstance(value, datetime) else value
+
+
+def _params(params: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(_param(p) for p in params)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for an SQLite error, whatever bytes its message holds."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text.encode("utf-8", "replace").decode("utf-8")[:200]
+
+
+class Tx:
+    """SQL on one connection, inside a transaction (writes) or not (reads). Datetime
+    parameters are stored as UTC text."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run a statement; returns the number of rows it changed."""
+        async with self._conn.execute(sql, _params(params)) as cur:
+            return cur.rowcount
+
+    async def insert(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run an INSERT; returns the new row's id."""
+        async with self._conn.execute(sql, _params(params)) as cur:
+            return int(cur.lastrowid or 0)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._conn.executemany(sql, [_params(r) for r in rows])
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        async with self._conn.execute(sql, _params(params)) as cur:
+            return list(await cur.fetchall())
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        async with self._conn.execute(sql, _params(params)) as cur:
+            return await cur.fetchone()
+
+    async def fetchval(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return row[0] if row is not None else None
+
+
+async def _connect(target: str) -> aiosqlite.Connection:
+    try:
+        conn = await aiosqlite.connect(target, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"cannot open database {target}: {describe(exc)}") from None
+    conn.row_factory = aiosqlite.Row
+    return conn
 
 
 class Database:
-    def __init__(self, conn: aiosqlite.Connection, path: str, sandbox: bool) -> None:
-        self.conn = conn
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, path: str,
+                 sandbox: bool) -> None:
+        self._writer = writer
+        self._reader = reader
         self.path = path
         self.sandbox = sandbox
         self._lock = asyncio.Lock()
@@ -56,37 +124,51 @@ class Database:
     async def open(cls, path: Path | str, *, sandbox: bool = False) -> Database:
         target = str(path)
         if target != ":memory:":
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(f"cannot create the folder of database {target}:"
+                                    f" {exc.strerror or exc}") from None
+        writer = await _connect(target)
+        reader = writer
+        db = cls(writer, reader, target, sandbox)
         try:
-            conn = await aiosqlite.connect(target, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise DatabaseError(f"cannot open database {target}: {exc}") from None
-        conn.row_factory = aiosqlite.Row
-        db = cls(conn, target, sandbox)
-        try:
-            await db._configure()
+            await db._configure(writer)
             await db.migrate()
+            if target != ":memory:" and not sandbox:
+                reader = await _connect(target)
+                await db._configure(reader, reader=True)
+                db._reader = reader
         except DatabaseError:
-            await conn.close()
+            await db._close_connections()
             raise
-        except sqlite3.DatabaseError as exc:
-            await conn.close()
-            raise DatabaseError(f"cannot use database {target}: {exc}") from None
+        except (sqlite3.Error, UnicodeDecodeError, ValueError) as exc:
+            await db._close_connections()
+            raise DatabaseError(f"cannot use database {target}: {describe(exc)}") from None
         if sandbox:
-            await conn.execute("BEGIN IMMEDIATE")
+            await writer.execute("BEGIN IMMEDIATE")
         return db
 
-    async def _configure(self) -> None:
-        await self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if self.path != ":memory:":
-            await self.conn.execute("PRAGMA journal_mode = WAL")
-            await self.conn.execute("PRAGMA synchronous = NORMAL")
-        await self.conn.execute("PRAGMA foreign_keys = ON")
+    async def _configure(self, conn: aiosqlite.Connection, *, reader: bool = False) -> None:
+        pragmas = [f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"]
+        if self.path != ":memory:" and not reader:
+            pragmas += ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"]
+        pragmas += ["PRAGMA foreign_keys = ON",
+                    # A schema that cannot be read (a damaged file) fails here, in one line.
+                    "SELECT COUNT(*) FROM sqlite_master"]
+        for pragma in pragmas:  # each statement read to its end: no read stays open
+            async with conn.execute(pragma) as cur:
+                await cur.fetchall()
+
+    async def _close_connections(self) -> None:
+        for conn in {id(self._writer): self._writer, id(self._reader): self._reader}.values():
+            with suppress(sqlite3.Error):
+                await conn.close()
 
     async def close(self) -> None:
         if self.sandbox:
-            await self.conn.execute("ROLLBACK")
-        await self.conn.close()
+            await self._writer.execute("ROLLBACK")
+        await self._close_connections()
 
     async def __aenter__(self) -> Database:
         return self
@@ -95,16 +177,18 @@ class Database:
         await self.close()
 
     async def schema_version(self) -> int:
-        row = await self.fetchone(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
-        if row is None:
-            return 0
-        row = await self.fetchone("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
-        return int(row["v"])
+        async with self.read() as tx:
+            if await tx.fetchone("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                 " AND name = 'schema_migrations'") is None:
+                return 0
+            return int(await tx.fetchval(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
 
     async def migrate(self) -> list[int]:
-        """Apply every migration not yet recorded, in order, each in its own transaction."""
-        await self.conn.execute(
+        """Apply every migration not yet recorded, in order, each in its own transaction.
+        A migration that rebuilds a table runs with foreign keys off (SQLite's documented
+        way to change a table), checked with foreign_key_check before it commits."""
+        await self._writer.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
         current = await self.schema_version()
@@ -116,43 +200,60 @@ class Database:
         for version, name, statements in MIGRATIONS:
             if version <= current:
                 continue
-            async with self.write() as conn:
-                for statement in statements:
-                    await conn.execute(statement)
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (version, name, to_db_time(utcnow())))
+            rebuild = any(s.lstrip().upper().startswith("DROP TABLE") for s in statements)
+            if rebuild and not self.sandbox:
+                await self._writer.execute("PRAGMA foreign_keys = OFF")
+            try:
+                async with self.transaction() as tx:
+                    for statement in statements:
+                        await tx.execute(statement)
+                    if rebuild:
+                        broken = await tx.fetchall("PRAGMA foreign_key_check")
+                        if broken:
+                            raise DatabaseError(f"migration {version} ({name}) breaks foreign"
+                                                f" keys in {broken[0][0]}")
+                    await tx.execute(
+                        "INSERT INTO schema_migrations (version, name, applied_at)"
+                        " VALUES (?, ?, ?)", (version, name, utcnow()))
+            finally:
+                if rebuild and not self.sandbox:
+                    await self._writer.execute("PRAGMA foreign_keys = ON")
             applied.append(version)
         return applied
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Tx]:
         """A write transaction; the only way to change the database."""
         async with self._lock:
+            conn = self._writer
             if self.sandbox:
                 self._savepoint += 1
                 name = f"sp{self._savepoint}"
-                await self.conn.execute(f"SAVEPOINT {name}")
+                await conn.execute(f"SAVEPOINT {name}")
                 try:
-                    yield self.conn
+                    yield Tx(conn)
                 except BaseException:
-                    await self.conn.execute(f"ROLLBACK TO {name}")
-                    await self.conn.execute(f"RELEASE {name}")
+                    await conn.execute(f"ROLLBACK TO {name}")
+                    await conn.execute(f"RELEASE {name}")
                     raise
-                await self.conn.execute(f"RELEASE {name}")
+                await conn.execute(f"RELEASE {name}")
                 return
-            await self.conn.execute("BEGIN IMMEDIATE")
+            await conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.conn
+                yield Tx(conn)
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                with suppress(sqlite3.Error):  # gone already (disk full rolls it back)
+                    await conn.execute("ROLLBACK")
                 raise
-            await self.conn.execute("COMMIT")
+            try:
+                await conn.execute("COMMIT")
+            except BaseException:
+                # a failed COMMIT (disk full, I/O error) may leave the transaction open
+                with suppress(sqlite3.Error):
+                    await conn.execute("ROLLBACK")
+                raise
 
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, tuple(params)) as cur:
-            return list(await cur.fetchall())
-
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, tuple(params)) as cur:
-            return await cur.fetchone()
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        """Reads of the last committed state (the reader connection), or of the sandbox."""
+        yield Tx(self._reader)

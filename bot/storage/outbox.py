@@ -12,9 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from bot.storage.db import Database, to_db_time, utcnow
+from bot.storage.db import Database, Tx, utcnow
 
 
 @dataclass(frozen=True)
@@ -31,182 +29,178 @@ class OutboxRow:
     attempts: int
 
 
-async def enqueue(conn: aiosqlite.Connection, chat_id: int, text: str, *, kind: str = "story",
+@dataclass(frozen=True)
+class Message:
+    """A message to queue for a chat."""
+
+    chat_id: int
+    text: str
+    thread_id: int | None = None
+
+
+async def enqueue(tx: Tx, chat_id: int, text: str, *, kind: str = "story",
                   story_id: int | None = None, thread_id: int | None = None,
                   preview: bool = True, edit_message_id: int | None = None) -> int | None:
-    """Queue a message (inside an open write transaction). A story is queued for a chat once:
-    returns None when it already was."""
-    now = to_db_time(utcnow())
-    if story_id is not None and kind in ("story", "digest"):
-        cur = await conn.execute("INSERT OR IGNORE INTO deliveries (chat_id, story_id, created_at)"
-                                 " VALUES (?, ?, ?)", (chat_id, story_id, now))
-        if cur.rowcount == 0:
-            return None
-    cur = await conn.execute(
+    """Queue a message. A story is queued for a chat once: returns None when it already
+    was."""
+    now = utcnow()
+    if story_id is not None and kind in ("story", "digest") and await tx.execute(
+            "INSERT OR IGNORE INTO deliveries (chat_id, story_id, created_at)"
+            " VALUES (?, ?, ?)", (chat_id, story_id, now)) == 0:
+        return None
+    outbox_id = await tx.insert(
         "INSERT INTO outbox (chat_id, story_id, kind, text, thread_id, preview, edit_message_id,"
         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (chat_id, story_id, kind, text, thread_id, int(preview), edit_message_id, now))
-    outbox_id = cur.lastrowid
     if story_id is not None and kind in ("story", "digest"):
-        await conn.execute("UPDATE deliveries SET outbox_id = ? WHERE chat_id = ? AND story_id = ?",
-                           (outbox_id, chat_id, story_id))
+        await tx.execute("UPDATE deliveries SET outbox_id = ? WHERE chat_id = ?"
+                         " AND story_id = ?", (outbox_id, chat_id, story_id))
     return outbox_id
 
 
-async def due(db: Database, now: datetime, busy: set[int], limit: int = 100) -> list[OutboxRow]:
-    """The oldest pending row of each chat that is not busy, due now, oldest first; a chat's
-    edits only once nothing else is pending for it, and after every other due row."""
-    out = await _due(db, now, busy, limit, edits=False)
-    if len(out) < limit:
-        out += await _due(db, now, busy | {r.chat_id for r in out}, limit - len(out), edits=True)
-    return out
+def _row(r) -> OutboxRow:
+    return OutboxRow(r["id"], r["chat_id"], r["chat_kind"], r["story_id"], r["kind"],
+                     r["text"], r["thread_id"], bool(r["preview"]), r["edit_message_id"],
+                     r["attempts"])
 
 
-async def _due(db: Database, now: datetime, busy: set[int], limit: int, *, edits: bool
-               ) -> list[OutboxRow]:
-    # Walks the pending index in id order and stops at the limit: cheap with 10,000 queued.
-    kind = "o.kind = 'edit' AND NOT EXISTS (SELECT 1 FROM outbox WHERE chat_id = o.chat_id" \
-        " AND status = 'pending' AND kind != 'edit')" if edits else "o.kind != 'edit'"
-    rows = await db.fetchall(
-        "SELECT o.*, c.kind AS chat_kind FROM outbox o JOIN chats c ON c.chat_id = o.chat_id"
-        f" WHERE o.status = 'pending' AND {kind} AND c.status IN ('active', 'paused')"
-        " AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)"
-        " AND o.id = (SELECT MIN(id) FROM outbox WHERE chat_id = o.chat_id"
-        f" AND status = 'pending' AND (kind = 'edit') = {int(edits)})"
-        " ORDER BY o.id LIMIT ?", (to_db_time(now), limit + len(busy)))
-    out = []
-    for r in rows:
-        if r["chat_id"] in busy:
-            continue
-        out.append(OutboxRow(r["id"], r["chat_id"], r["chat_kind"], r["story_id"], r["kind"],
-                             r["text"], r["thread_id"], bool(r["preview"]),
-                             r["edit_message_id"], r["attempts"]))
-    return out[:limit]
+class Outbox:
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
+    async def due(self, now: datetime, busy: set[int], limit: int = 100) -> list[OutboxRow]:
+        """The oldest pending row of each chat that is not busy, due now, oldest first; a
+        chat's edits only once nothing else is pending for it, and after every other due
+        row."""
+        out = await self._due(now, busy, limit, edits=False)
+        if len(out) < limit:
+            out += await self._due(now, busy | {r.chat_id for r in out}, limit - len(out),
+                                   edits=True)
+        return out
 
-async def mark_sent(db: Database, row_id: int, message_id: int | None) -> None:
-    async with db.write() as conn:
-        await conn.execute("UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?"
-                           " WHERE id = ?", (message_id, to_db_time(utcnow()), row_id))
+    async def _due(self, now: datetime, busy: set[int], limit: int, *, edits: bool
+                   ) -> list[OutboxRow]:
+        # Walks the pending index in id order and stops at the limit: cheap with 10,000
+        # queued.
+        kind = "o.kind = 'edit' AND NOT EXISTS (SELECT 1 FROM outbox WHERE chat_id =" \
+            " o.chat_id AND status = 'pending' AND kind != 'edit')" if edits \
+            else "o.kind != 'edit'"
+        async with self.db.read() as tx:
+            rows = await tx.fetchall(
+                "SELECT o.*, c.kind AS chat_kind FROM outbox o JOIN chats c"
+                " ON c.chat_id = o.chat_id"
+                f" WHERE o.status = 'pending' AND {kind} AND c.status IN ('active', 'paused')"
+                " AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)"
+                " AND o.id = (SELECT MIN(id) FROM outbox WHERE chat_id = o.chat_id"
+                f" AND status = 'pending' AND (kind = 'edit') = {int(edits)})"
+                " ORDER BY o.id LIMIT ?", (now, limit + len(busy)))
+        return [_row(r) for r in rows if r["chat_id"] not in busy][:limit]
 
+    async def mark_sent(self, row_id: int, message_id: int | None) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?"
+                             " WHERE id = ?", (message_id, utcnow(), row_id))
 
-async def mark_retry(db: Database, row_id: int, error: str, at: datetime, *,
-                     count: bool = True) -> None:
-    async with db.write() as conn:
-        await conn.execute(
-            "UPDATE outbox SET attempts = attempts + ?, last_error = ?, next_attempt_at = ?"
-            " WHERE id = ?", (int(count), error[:300], to_db_time(at), row_id))
+    async def retry(self, row_id: int, error: str, at: datetime, *, count: bool = True) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET attempts = attempts + ?, last_error = ?, next_attempt_at = ?"
+                " WHERE id = ?", (int(count), error[:300], at, row_id))
 
+    async def drop(self, row_id: int, error: str) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE outbox SET status = 'dropped', last_error = ?"
+                             " WHERE id = ?", (error[:300], row_id))
 
-async def drop(db: Database, row_id: int, error: str) -> None:
-    async with db.write() as conn:
-        await conn.execute("UPDATE outbox SET status = 'dropped', last_error = ? WHERE id = ?",
-                           (error[:300], row_id))
+    async def stop_chat(self, chat_id: int, status: str, error: str) -> None:
+        """The chat blocked the bot or is gone: mark it and drop what was queued for it."""
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE chats SET status = ?, updated_at = ? WHERE chat_id = ?",
+                             (status, utcnow(), chat_id))
+            await tx.execute("UPDATE outbox SET status = 'dropped', last_error = ?"
+                             " WHERE chat_id = ? AND status = 'pending'", (error[:300], chat_id))
 
+    async def enqueue_digest(self, chat_id: int, story_ids: list[int], messages: list[str],
+                             now: datetime, *, thread_id: int | None = None) -> int:
+        """Queue a digest in one transaction: its stories are marked delivered to the chat
+        (so no later digest or instant message repeats them), its messages queued, and the
+        chat's last_digest_at moved to ``now``. Returns how many stories were new to the
+        chat."""
+        async with self.db.transaction() as tx:
+            fresh = 0
+            for story_id in story_ids:
+                fresh += await tx.execute(
+                    "INSERT OR IGNORE INTO deliveries (chat_id, story_id, created_at)"
+                    " VALUES (?, ?, ?)", (chat_id, story_id, now))
+            if fresh:
+                for text in messages:
+                    await enqueue(tx, chat_id, text, kind="digest", thread_id=thread_id,
+                                  preview=False)
+            await tx.execute("UPDATE chats SET last_digest_at = ?, updated_at = ?"
+                             " WHERE chat_id = ?", (now, now, chat_id))
+        return fresh
 
-async def stop_chat(db: Database, chat_id: int, status: str, error: str) -> None:
-    """The chat blocked the bot or is gone: mark it and drop what was queued for it."""
-    async with db.write() as conn:
-        await conn.execute("UPDATE chats SET status = ?, updated_at = ? WHERE chat_id = ?",
-                           (status, to_db_time(utcnow()), chat_id))
-        await conn.execute("UPDATE outbox SET status = 'dropped', last_error = ?"
-                           " WHERE chat_id = ? AND status = 'pending'", (error[:300], chat_id))
+    # ------------------------------------------------------------ source updates
 
+    async def grown_stories(self, quiet_since: datetime, limit: int = 100) -> list[int]:
+        """Stories whose first new article since their last update is older than
+        ``quiet_since``."""
+        async with self.db.read() as tx:
+            rows = await tx.fetchall("SELECT story_id FROM story_updates WHERE since <= ?"
+                                     " ORDER BY since LIMIT ?", (quiet_since, limit))
+        return [r["story_id"] for r in rows]
 
-async def depth(db: Database) -> int:
-    row = await db.fetchone("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
-    return int(row["n"])
+    async def queue_story_edits(self, story_id: int, render: Callable[[str], str],
+                                sent_since: datetime) -> int:
+        """Edit every message that sent the story at once (since ``sent_since``) whose text
+        is not ``render(lang)`` any more; returns how many edits were queued.
 
+        A newer edit replaces a pending older one. A message still waiting to be sent keeps
+        the story in story_updates, so that it is edited once sent (its row may be in flight
+        now and is never rewritten under the sender).
+        """
+        async with self.db.transaction() as tx:
+            # The message's last edit that was not replaced: sent, or pending (only the
+            # newest edit of a message is ever pending, since a newer one drops it).
+            rows = await tx.fetchall(
+                "SELECT o.chat_id, o.status, o.message_id, o.text, c.lang, e.text AS edited,"
+                " CASE WHEN e.status = 'pending' THEN e.id END AS pending_edit"
+                " FROM outbox o JOIN chats c ON c.chat_id = o.chat_id"
+                " LEFT JOIN outbox e ON e.id = (SELECT MAX(id) FROM outbox"
+                "  WHERE chat_id = o.chat_id AND kind = 'edit'"
+                "  AND edit_message_id = o.message_id AND status != 'dropped')"
+                " WHERE o.story_id = ? AND o.kind = 'story' AND c.status = 'active'"
+                " AND (o.status = 'pending' OR (o.status = 'sent' AND o.message_id IS NOT NULL"
+                " AND o.sent_at >= ?))", (story_id, sent_since))
+            texts: dict[str, str] = {}
+            queued = 0
+            waiting = False
+            for r in rows:
+                if r["status"] == "pending":
+                    waiting = True
+                    continue
+                text = texts.get(r["lang"])
+                if text is None:
+                    text = texts[r["lang"]] = render(r["lang"])
+                if text == (r["edited"] or r["text"]):
+                    continue
+                if r["pending_edit"] is not None:
+                    await tx.execute("UPDATE outbox SET status = 'dropped', last_error ="
+                                     " 'replaced by a newer edit' WHERE id = ? AND status ="
+                                     " 'pending'", (r["pending_edit"],))
+                await enqueue(tx, r["chat_id"], text, kind="edit", story_id=story_id,
+                              edit_message_id=r["message_id"])
+                queued += 1
+            if not waiting:
+                await tx.execute("DELETE FROM story_updates WHERE story_id = ?", (story_id,))
+        return queued
 
-async def enqueue_digest(db: Database, chat_id: int, story_ids: list[int], messages: list[str],
-                         now: datetime, *, thread_id: int | None = None) -> int:
-    """Queue a digest in one transaction: its stories are marked delivered to the chat (so no
-    later digest or instant message repeats them), its messages queued, and the chat's
-    last_digest_at moved to ``now``. Returns how many stories were new to the chat."""
-    stamp = to_db_time(now)
-    async with db.write() as conn:
-        fresh = 0
-        for story_id in story_ids:
-            cur = await conn.execute("INSERT OR IGNORE INTO deliveries (chat_id, story_id,"
-                                     " created_at) VALUES (?, ?, ?)", (chat_id, story_id, stamp))
-            fresh += cur.rowcount
-        if fresh:
-            for text in messages:
-                await enqueue(conn, chat_id, text, kind="digest", thread_id=thread_id,
-                              preview=False)
-        await conn.execute("UPDATE chats SET last_digest_at = ?, updated_at = ? WHERE chat_id = ?",
-                           (stamp, stamp, chat_id))
-    return fresh
-
-
-# ---------------------------------------------------------------- source updates
-
-
-async def note_story_grew(conn: aiosqlite.Connection, story_id: int, now: datetime) -> None:
-    """A story gained an article (inside the write transaction that attached it)."""
-    await conn.execute("INSERT OR IGNORE INTO story_updates (story_id, since) VALUES (?, ?)",
-                       (story_id, to_db_time(now)))
-
-
-async def grown_stories(db: Database, quiet_since: datetime, limit: int = 100) -> list[int]:
-    """Stories whose first new article since their last update is older than ``quiet_since``."""
-    rows = await db.fetchall("SELECT story_id FROM story_updates WHERE since <= ? ORDER BY since"
-                             " LIMIT ?", (to_db_time(quiet_since), limit))
-    return [r["story_id"] for r in rows]
-
-
-async def queue_story_edits(db: Database, story_id: int, render: Callable[[str], str],
-                            sent_since: datetime) -> int:
-    """Edit every message that sent the story at once (since ``sent_since``) whose text is not
-    ``render(lang)`` any more; returns how many edits were queued.
-
-    A newer edit replaces a pending older one. A message still waiting to be sent keeps the
-    story in story_updates, so that it is edited once sent (its row may be in flight now and
-    is never rewritten under the sender).
-    """
-    async with db.write() as conn:
-        # The message's last edit that was not replaced: sent, or pending (only the newest
-        # edit of a message is ever pending, since a newer one drops it).
-        cur = await conn.execute(
-            "SELECT o.chat_id, o.status, o.message_id, o.text, c.lang, e.text AS edited,"
-            " CASE WHEN e.status = 'pending' THEN e.id END AS pending_edit"
-            " FROM outbox o JOIN chats c ON c.chat_id = o.chat_id"
-            " LEFT JOIN outbox e ON e.id = (SELECT MAX(id) FROM outbox WHERE chat_id = o.chat_id"
-            "  AND kind = 'edit' AND edit_message_id = o.message_id AND status != 'dropped')"
-            " WHERE o.story_id = ? AND o.kind = 'story' AND c.status = 'active'"
-            " AND (o.status = 'pending' OR (o.status = 'sent' AND o.message_id IS NOT NULL"
-            " AND o.sent_at >= ?))", (story_id, to_db_time(sent_since)))
-        rows = list(await cur.fetchall())
-        texts: dict[str, str] = {}
-        queued = 0
-        waiting = False
-        for r in rows:
-            if r["status"] == "pending":
-                waiting = True
-                continue
-            text = texts.get(r["lang"])
-            if text is None:
-                text = texts[r["lang"]] = render(r["lang"])
-            if text == (r["edited"] or r["text"]):
-                continue
-            if r["pending_edit"] is not None:
-                await conn.execute("UPDATE outbox SET status = 'dropped', last_error ="
-                                   " 'replaced by a newer edit' WHERE id = ? AND status ="
-                                   " 'pending'", (r["pending_edit"],))
-            await enqueue(conn, r["chat_id"], text, kind="edit", story_id=story_id,
-                          edit_message_id=r["message_id"])
-            queued += 1
-        if not waiting:
-            await conn.execute("DELETE FROM story_updates WHERE story_id = ?", (story_id,))
-    return queued
-
-
-async def forget_story_updates(db: Database, quiet_since: datetime, too_old: datetime) -> None:
-    """Stop following stories that grew before ``too_old`` (their messages are too old to
-    edit, or never got sent) and quiet ones that nobody got at once (digests list every
-    outlet when they are made)."""
-    async with db.write() as conn:
-        await conn.execute(
-            "DELETE FROM story_updates WHERE since < ? OR (since <= ? AND NOT EXISTS"
-            " (SELECT 1 FROM outbox o WHERE o.story_id = story_updates.story_id"
-            " AND o.kind = 'story'))", (to_db_time(too_old), to_db_time(quiet_since)))
+    async def forget_story_updates(self, quiet_since: datetime, too_old: datetime) -> None:
+        """Stop following stories that grew before ``too_old`` (their messages are too old
+        to edit, or never got sent) and quiet ones that nobody got at once (digests list
+        every outlet when they are made)."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM story_updates WHERE since < ? OR (since <= ? AND NOT EXISTS"
+                " (SELECT 1 FROM outbox o WHERE o.story_id = story_updates.story_id"
+                " AND o.kind = 'story'))", (too_old, quiet_since))

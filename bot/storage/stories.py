@@ -1,4 +1,5 @@
-"""Stories as subscribers see them: the search index, digest candidates, story views."""
+"""Stories: the groups of articles on one event, their search index, and the views
+subscribers get (digest candidates, search results, edits)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from bot.storage.db import Database, from_db_time, to_db_time
+from bot.storage.db import Database, Tx, from_db_time, utcnow
 
 SEARCH_BODY_LEMMAS = 1500  # the lead and more: enough to find a story, bounded in size
 
@@ -31,41 +30,59 @@ class StoryRow:
     sources: tuple[tuple[str | None, str], ...]  # (url, origin) of every article, earliest first
 
 
-async def index_for_search(conn: aiosqlite.Connection, article_id: int, title_lemmas: list[str],
+# ---------------------------------------------------------------- inside Store.place
+
+
+async def create(tx: Tx, article_id: int, title: str, at: datetime) -> int:
+    return await tx.insert(
+        "INSERT INTO stories (first_article_id, title, started_at, updated_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?)", (article_id, title, at, at, utcnow()))
+
+
+async def attach(tx: Tx, article_id: int, story_id: int, reprint_of: int | None,
+                 similarity: float | None) -> None:
+    await tx.execute(
+        "UPDATE articles SET story_id = ?, reprint_of = ?, similarity = ? WHERE id = ?",
+        (story_id, reprint_of, similarity, article_id))
+    await tx.execute(
+        "UPDATE stories SET updated_at = MAX(updated_at, (SELECT COALESCE(published_at,"
+        " fetched_at) FROM articles WHERE id = ?)) WHERE id = ?", (article_id, story_id))
+
+
+async def make_original(tx: Tx, new_id: int, old_root: int, story_id: int, title: str,
+                        at: datetime) -> None:
+    """An earlier article arrived after its reprint: it becomes the original of that group
+    and the story's first article."""
+    await tx.execute("UPDATE articles SET reprint_of = ? WHERE id = ? OR reprint_of = ?",
+                     (new_id, old_root, old_root))
+    await tx.execute("UPDATE articles SET reprint_of = NULL WHERE id = ?", (new_id,))
+    await tx.execute(
+        "UPDATE stories SET first_article_id = ?, title = ?, started_at = MIN(started_at, ?)"
+        " WHERE id = ? AND started_at >= ?", (new_id, title, at, story_id, at))
+
+
+async def index_for_search(tx: Tx, article_id: int, title_lemmas: list[str],
                            body_lemmas: list[str]) -> None:
-    """Put an original article's lemmas in the search index (inside a write transaction)."""
-    cur = await conn.execute("INSERT OR IGNORE INTO search_indexed (article_id) VALUES (?)",
-                             (article_id,))
-    if cur.rowcount == 0:
+    """Put an original article's lemmas in the search index."""
+    if await tx.execute("INSERT OR IGNORE INTO search_indexed (article_id) VALUES (?)",
+                        (article_id,)) == 0:
         return
-    await conn.execute("INSERT INTO article_search (rowid, title, body) VALUES (?, ?, ?)",
-                       (article_id, " ".join(title_lemmas),
-                        " ".join(body_lemmas[:SEARCH_BODY_LEMMAS])))
+    await tx.execute("INSERT INTO article_search (rowid, title, body) VALUES (?, ?, ?)",
+                     (article_id, " ".join(title_lemmas),
+                      " ".join(body_lemmas[:SEARCH_BODY_LEMMAS])))
 
 
-async def unsearchable_articles(db: Database, limit: int = 500) -> list[tuple[int, str, str]]:
-    """Original articles not yet in the search index (stored by an older pressbot)."""
-    rows = await db.fetchall(
-        "SELECT a.id, a.title, a.text FROM articles a LEFT JOIN search_indexed s"
-        " ON s.article_id = a.id WHERE s.article_id IS NULL AND a.reprint_of IS NULL"
-        " AND a.story_id IS NOT NULL ORDER BY a.id LIMIT ?", (limit,))
-    return [(r[0], r[1], r[2]) for r in rows]
+async def note_grew(tx: Tx, story_id: int, now: datetime) -> None:
+    """A story gained an article: its messages sent at once may be edited to list it."""
+    await tx.execute("INSERT OR IGNORE INTO story_updates (story_id, since) VALUES (?, ?)",
+                     (story_id, now))
 
 
-async def search(db: Database, query: str, limit: int = 5) -> list[int]:
-    """Story ids best matching an FTS5 query, best first, newest first among equals."""
-    rows = await db.fetchall(
-        "WITH hits AS (SELECT rowid AS article_id, bm25(article_search, 3.0, 1.0) AS score"
-        " FROM article_search WHERE article_search MATCH ? ORDER BY score LIMIT 500)"
-        " SELECT a.story_id, MIN(ROUND(h.score, 2)) AS score, MAX(s.started_at) AS at"
-        " FROM hits h JOIN articles a ON a.id = h.article_id"
-        " JOIN stories s ON s.id = a.story_id"
-        " GROUP BY a.story_id ORDER BY score, at DESC LIMIT ?", (query, limit))
-    return [r[0] for r in rows]
+# ---------------------------------------------------------------- reads
 
 
-async def _story_rows(db: Database, where: str, params: tuple) -> list[StoryRow]:
-    rows = await db.fetchall(
+async def _story_rows(tx: Tx, where: str, params: tuple) -> list[StoryRow]:
+    rows = await tx.fetchall(
         "SELECT s.id, s.title, s.created_at, s.started_at, a.id AS article_id, a.url, a.origin,"
         " a.summary, a.key_figures, a.text FROM stories s"
         f" JOIN articles a ON a.id = s.first_article_id WHERE {where}", params)
@@ -74,17 +91,17 @@ async def _story_rows(db: Database, where: str, params: tuple) -> list[StoryRow]
     ids = [r["article_id"] for r in rows]
     marks = ",".join("?" * len(ids))
     topics: dict[int, list[str]] = {}
-    for r in await db.fetchall(f"SELECT article_id, topic_id FROM article_topics WHERE"
+    for r in await tx.fetchall(f"SELECT article_id, topic_id FROM article_topics WHERE"
                                f" article_id IN ({marks}) ORDER BY score DESC", ids):
         topics.setdefault(r[0], []).append(r[1])
     places: dict[int, set[str]] = {}
-    for r in await db.fetchall(f"SELECT article_id, name FROM article_entities WHERE"
+    for r in await tx.fetchall(f"SELECT article_id, name FROM article_entities WHERE"
                                f" kind = 'place' AND article_id IN ({marks})", ids):
         places.setdefault(r[0], set()).add(r[1])
     story_ids = [r["id"] for r in rows]
     smarks = ",".join("?" * len(story_ids))
     sources: dict[int, list[tuple[str | None, str]]] = {}
-    for r in await db.fetchall(
+    for r in await tx.fetchall(
             f"SELECT story_id, url, origin FROM articles WHERE story_id IN ({smarks})"
             " ORDER BY COALESCE(published_at, fetched_at), id", story_ids):
         sources.setdefault(r[0], []).append((r[1], r[2]))
@@ -100,21 +117,54 @@ async def _story_rows(db: Database, where: str, params: tuple) -> list[StoryRow]
     return out
 
 
-async def stories_by_id(db: Database, story_ids: list[int]) -> list[StoryRow]:
-    """The stories, in the order of ``story_ids``."""
-    if not story_ids:
-        return []
-    rows = await _story_rows(db, f"s.id IN ({','.join('?' * len(story_ids))})",
-                             tuple(story_ids))
-    order = {sid: i for i, sid in enumerate(story_ids)}
-    return sorted(rows, key=lambda r: order[r.story_id])
+class Stories:
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
+    async def index_for_search(self, batch: list[tuple[int, list[str], list[str]]]) -> None:
+        """(article id, title lemmas, body lemmas) of originals stored before the index."""
+        async with self.db.transaction() as tx:
+            for article_id, title_lemmas, body_lemmas in batch:
+                await index_for_search(tx, article_id, title_lemmas, body_lemmas)
 
-async def undelivered_since(db: Database, chat_id: int, since: datetime,
-                            limit: int = 500) -> list[StoryRow]:
-    """Stories created since ``since`` (inclusive: times are whole seconds) that were never
-    queued for the chat, oldest first."""
-    return await _story_rows(
-        db, "COALESCE(s.created_at, s.updated_at) >= ? AND NOT EXISTS (SELECT 1 FROM deliveries d"
-        " WHERE d.chat_id = ? AND d.story_id = s.id) ORDER BY s.created_at, s.id LIMIT ?",
-        (to_db_time(since), chat_id, limit))
+    async def search(self, query: str, limit: int = 5) -> list[int]:
+        """Story ids best matching an FTS5 query, best first, newest first among equals."""
+        async with self.db.read() as tx:
+            rows = await tx.fetchall(
+                "WITH hits AS (SELECT rowid AS article_id, bm25(article_search, 3.0, 1.0)"
+                " AS score FROM article_search WHERE article_search MATCH ? ORDER BY score"
+                " LIMIT 500)"
+                " SELECT a.story_id, MIN(ROUND(h.score, 2)) AS score, MAX(s.started_at) AS at"
+                " FROM hits h JOIN articles a ON a.id = h.article_id"
+                " JOIN stories s ON s.id = a.story_id"
+                " GROUP BY a.story_id ORDER BY score, at DESC LIMIT ?", (query, limit))
+        return [r[0] for r in rows]
+
+    async def by_id(self, story_ids: list[int]) -> list[StoryRow]:
+        """The stories, in the order of ``story_ids``."""
+        if not story_ids:
+            return []
+        async with self.db.read() as tx:
+            rows = await _story_rows(tx, f"s.id IN ({','.join('?' * len(story_ids))})",
+                                     tuple(story_ids))
+        order = {sid: i for i, sid in enumerate(story_ids)}
+        return sorted(rows, key=lambda r: order[r.story_id])
+
+    async def undelivered_since(self, chat_id: int, since: datetime,
+                                limit: int = 500) -> list[StoryRow]:
+        """Stories created since ``since`` (inclusive: times are whole seconds) that were
+        never queued for the chat, oldest first."""
+        async with self.db.read() as tx:
+            return await _story_rows(
+                tx, "COALESCE(s.created_at, s.updated_at) >= ? AND NOT EXISTS (SELECT 1 FROM"
+                " deliveries d WHERE d.chat_id = ? AND d.story_id = s.id)"
+                " ORDER BY s.created_at, s.id LIMIT ?", (since, chat_id, limit))
+
+    async def articles_of(self, story_id: int) -> list:
+        """The articles of a story, earliest first: (id, url, origin, guid, source_id, at,
+        reprint_of)."""
+        async with self.db.read() as tx:
+            return await tx.fetchall(
+                "SELECT id, url, origin, guid, source_id, COALESCE(published_at, fetched_at)"
+                " AS at, reprint_of FROM articles WHERE story_id = ? ORDER BY at, id",
+                (story_id,))

@@ -9,18 +9,18 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.config import Settings
-from bot.storage.db import Database
+from bot.storage.store import Store
 from bot.telegram.handlers import admin, fallback, filters, settings, start, stories
 from bot.telegram.texts import ADMIN_COMMANDS, COMMANDS
 from bot.telegram.throttle import Throttle
 
 
-def build_dispatcher(db: Database, config: Settings, *, wake: Callable[[], None] = lambda: None,
+def build_dispatcher(store: Store, config: Settings, *, wake: Callable[[], None] = lambda: None,
                      scheduler: object | None = None) -> Dispatcher:
     """``wake`` tells the sender that messages were queued; ``scheduler`` (a SourceScheduler)
     lets admin commands add, pause and remove sources while the bot runs."""
     dp = Dispatcher()
-    dp["db"] = db
+    dp["store"] = store
     dp["settings"] = config
     dp["topics"] = config.topics
     dp["wake"] = wake

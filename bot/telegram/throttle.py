@@ -12,7 +12,6 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject
 
-from bot.storage.chats import get_chat
 from bot.telegram.handlers.common import answer
 from bot.telegram.texts import t
 
@@ -38,7 +37,7 @@ class Throttle(BaseMiddleware):
         if len(times) >= self.per_minute:
             if chat_id not in self.warned:
                 self.warned.add(chat_id)
-                chat = await get_chat(data["db"], chat_id)
+                chat = await data["store"].chats.get(chat_id)
                 await answer(event, t(chat.lang if chat else "ru", "slow_down"))
             return None
         self.warned.discard(chat_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.config import TopicConfig
+from bot.config import Settings, TopicConfig
 from bot.text.morph import lemmas
 from bot.understand.entities import Entities, extract
 from bot.understand.places import places_in
@@ -29,6 +29,10 @@ class Understanding:
         self.tagger = Tagger(topics)
         self.summary_chars = summary_chars
         self.ner = ner
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Understanding:
+        return cls(settings.topics, settings.summary_chars, settings.ner)
 
     def __call__(self, title: str, text: str) -> Understood:
         summary = summarize(title, text, self.summary_chars)

@@ -15,9 +15,7 @@ from aiogram.types import Message
 from bot.config import Settings
 from bot.ingest.fetch import Fetcher, FetchError
 from bot.ingest.parse import FeedError, parse_feed
-from bot.storage import stats
-from bot.storage.db import Database
-from bot.storage.sources import add_source, find_source, remove_source, set_enabled, source_at
+from bot.storage.store import Store
 from bot.telegram.handlers.common import answer, argument, chat_of
 from bot.telegram.texts import t
 
@@ -45,8 +43,8 @@ async def probe(url: str, settings: Settings) -> int:
 def build_router() -> Router:
     router = Router(name="admin")
 
-    async def admin_chat(message: Message, db: Database, settings: Settings):
-        chat = await chat_of(db, message.chat)
+    async def admin_chat(message: Message, store: Store, settings: Settings):
+        chat = await chat_of(store, message.chat)
         user = message.from_user.id if message.from_user else None
         if message.chat.id in settings.telegram.admins or user in settings.telegram.admins:
             return chat
@@ -54,17 +52,17 @@ def build_router() -> Router:
         return None
 
     @router.message(Command("stats"))
-    async def stats_(message: Message, db: Database, settings: Settings) -> None:
-        chat = await admin_chat(message, db, settings)
+    async def stats_(message: Message, store: Store, settings: Settings) -> None:
+        chat = await admin_chat(message, store, settings)
         if chat is None:
             return
-        s = await stats.collect(db)
+        s = await store.stats.collect()
         await answer(message, t(chat.lang, "stats", **vars(s)))
 
     @router.message(Command("addsource"))
-    async def addsource(message: Message, db: Database, settings: Settings,
+    async def addsource(message: Message, store: Store, settings: Settings,
                         scheduler: Any = None) -> None:
-        chat = await admin_chat(message, db, settings)
+        chat = await admin_chat(message, store, settings)
         if chat is None:
             return
         url = argument(message.text)
@@ -75,7 +73,7 @@ def build_router() -> Router:
             await answer(message, t(chat.lang, "addsource_bad",
                                     error=f"not one URL of at most {MAX_URL} characters"))
             return
-        existing = await source_at(db, url)
+        existing = await store.sources.at(url)
         if existing is not None:
             await answer(message, t(chat.lang, "addsource_exists", id=existing.id,
                                     name=html.escape(existing.name)))
@@ -86,27 +84,27 @@ def build_router() -> Router:
             await answer(message, t(chat.lang, "addsource_bad", error=html.escape(str(exc))))
             return
         name = (urlsplit(url).hostname or "feed").removeprefix("www.")
-        source = await add_source(db, name, url, DEFAULT_INTERVAL)
+        source = await store.sources.add(name, url, DEFAULT_INTERVAL)
         if scheduler is not None:
             scheduler.add_sources([source])
         await answer(message, t(chat.lang, "addsource_ok", id=source.id,
                                 name=html.escape(source.name), entries=entries))
 
-    async def target(message: Message, db: Database, chat, command: str):
+    async def target(message: Message, store: Store, chat, command: str):
         key = argument(message.text)
         if not key or len(key) > 200:
             await answer(message, t(chat.lang, "source_usage", command=command))
             return None
-        source = await find_source(db, key)
+        source = await store.sources.find(key)
         if source is None:
             await answer(message, t(chat.lang, "source_unknown"))
         return source
 
     @router.message(Command("removesource"))
-    async def removesource(message: Message, db: Database, settings: Settings,
+    async def removesource(message: Message, store: Store, settings: Settings,
                            scheduler: Any = None) -> None:
-        chat = await admin_chat(message, db, settings)
-        if chat is None or (source := await target(message, db, chat, "removesource")) is None:
+        chat = await admin_chat(message, store, settings)
+        if chat is None or (source := await target(message, store, chat, "removesource")) is None:
             return
         name = html.escape(source.name)
         if source.managed_by == "config":
@@ -114,17 +112,17 @@ def build_router() -> Router:
             return
         if scheduler is not None:
             scheduler.remove_source(source.id)
-        await remove_source(db, source.id)
+        await store.sources.remove(source.id)
         await answer(message, t(chat.lang, "source_removed", id=source.id, name=name))
 
     @router.message(Command("pausesource"))
-    async def pausesource(message: Message, db: Database, settings: Settings,
+    async def pausesource(message: Message, store: Store, settings: Settings,
                           scheduler: Any = None) -> None:
-        chat = await admin_chat(message, db, settings)
-        if chat is None or (source := await target(message, db, chat, "pausesource")) is None:
+        chat = await admin_chat(message, store, settings)
+        if chat is None or (source := await target(message, store, chat, "pausesource")) is None:
             return
         enabled = not source.enabled
-        await set_enabled(db, source.id, enabled)
+        await store.sources.set_enabled(source.id, enabled)
         if scheduler is not None:
             if enabled:
                 scheduler.add_sources([replace(source, enabled=True)])

@@ -12,8 +12,8 @@ from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import Chat as TgChat
 from aiogram.types import Message
 
-from bot.storage.chats import Chat, get_chat, upsert_chat
-from bot.storage.db import Database
+from bot.models import Chat
+from bot.storage.store import Store
 
 _WORD = re.compile(r"^[\w][\w\- ]{0,59}$")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -39,12 +39,12 @@ async def answer(message: Message, text: str, **kwargs: Any) -> Any:
     return await obey(lambda: message.answer(text, **kwargs))
 
 
-async def chat_of(db: Database, tg_chat: TgChat) -> Chat:
+async def chat_of(store: Store, tg_chat: TgChat) -> Chat:
     """The stored chat, created on first contact (inactive until /start)."""
-    chat = await get_chat(db, tg_chat.id)
+    chat = await store.chats.get(tg_chat.id)
     if chat is None:
-        chat = await upsert_chat(db, tg_chat.id, tg_chat.type, title=tg_chat.title,
-                                 activate=False)
+        chat = await store.chats.upsert(tg_chat.id, tg_chat.type, title=tg_chat.title,
+                                        activate=False)
     return chat
 
 

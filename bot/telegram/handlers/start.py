@@ -7,8 +7,7 @@ from aiogram.filters import Command, CommandStart
 from aiogram.types import Message
 
 from bot.config import Settings
-from bot.storage.chats import forget_chat, update_chat, upsert_chat
-from bot.storage.db import Database
+from bot.storage.store import Store
 from bot.telegram.handlers.common import answer, argument, chat_of
 from bot.telegram.texts import ADMIN_COMMANDS, COMMANDS, t
 
@@ -17,26 +16,26 @@ def build_router() -> Router:
     router = Router(name="start")
 
     @router.message(CommandStart())
-    async def start(message: Message, db: Database) -> None:
-        chat = await upsert_chat(db, message.chat.id, message.chat.type,
-                                 title=message.chat.title)
+    async def start(message: Message, store: Store) -> None:
+        chat = await store.chats.upsert(message.chat.id, message.chat.type,
+                                        title=message.chat.title)
         await answer(message, t(chat.lang, "welcome"))
 
     @router.message(Command("stop"))
-    async def stop(message: Message, db: Database) -> None:
-        chat = await chat_of(db, message.chat)
-        await update_chat(db, chat.chat_id, status="paused")
+    async def stop(message: Message, store: Store) -> None:
+        chat = await chat_of(store, message.chat)
+        await store.chats.update(chat.chat_id, status="paused")
         await answer(message, t(chat.lang, "stopped"))
 
     @router.message(Command("forget"))
-    async def forget(message: Message, db: Database) -> None:
-        chat = await chat_of(db, message.chat)
-        await forget_chat(db, chat.chat_id)
+    async def forget(message: Message, store: Store) -> None:
+        chat = await chat_of(store, message.chat)
+        await store.chats.forget(chat.chat_id)
         await answer(message, t(chat.lang, "forgotten"))
 
     @router.message(Command("help"))
-    async def help_(message: Message, db: Database, settings: Settings) -> None:
-        chat = await chat_of(db, message.chat)
+    async def help_(message: Message, store: Store, settings: Settings) -> None:
+        chat = await chat_of(store, message.chat)
         commands = list(COMMANDS[chat.lang])
         user = message.from_user.id if message.from_user else None
         if chat.chat_id in settings.telegram.admins or user in settings.telegram.admins:
@@ -45,13 +44,13 @@ def build_router() -> Router:
         await answer(message, "\n".join(lines))
 
     @router.message(Command("lang"))
-    async def lang(message: Message, db: Database) -> None:
-        chat = await chat_of(db, message.chat)
+    async def lang(message: Message, store: Store) -> None:
+        chat = await chat_of(store, message.chat)
         choice = argument(message.text).lower()
         if choice not in ("ru", "en"):
             await answer(message, t(chat.lang, "lang_usage"))
             return
-        await update_chat(db, chat.chat_id, lang=choice)
+        await store.chats.update(chat.chat_id, lang=choice)
         await answer(message, t(choice, "lang_set"))
 
     return router

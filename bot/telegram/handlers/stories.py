@@ -11,12 +11,10 @@ from aiogram.types import LinkPreviewOptions, Message
 
 from bot.config import TopicConfig
 from bot.delivery.digest import send_digest, view_of
-from bot.delivery.match import fts_query
+from bot.delivery.match import filters_from_values, fts_query
 from bot.delivery.render import pack, story_item
-from bot.storage.chats import chat_filters
-from bot.storage.db import Database, utcnow
-from bot.storage.sources import list_sources
-from bot.storage.stories import search, stories_by_id
+from bot.storage.db import utcnow
+from bot.storage.store import Store
 from bot.telegram.handlers.common import answer, argument, chat_of
 from bot.telegram.texts import t
 
@@ -46,39 +44,39 @@ def build_router() -> Router:
     router = Router(name="stories")
 
     @router.message(Command("digest"))
-    async def digest(message: Message, db: Database, topics: tuple[TopicConfig, ...],
+    async def digest(message: Message, store: Store, topics: tuple[TopicConfig, ...],
                      wake: Callable[[], None]) -> None:
-        chat = await chat_of(db, message.chat)
-        count = await send_digest(db, chat, await chat_filters(db, chat.chat_id), topics,
-                                  utcnow())
+        chat = await chat_of(store, message.chat)
+        filters = filters_from_values(await store.chats.filter_values(chat.chat_id))
+        count = await send_digest(store, chat, filters, topics, utcnow())
         if not count:
             await answer(message, t(chat.lang, "digest_none"))
             return
         wake()
 
     @router.message(Command("search"))
-    async def search_(message: Message, db: Database) -> None:
-        chat = await chat_of(db, message.chat)
+    async def search_(message: Message, store: Store) -> None:
+        chat = await chat_of(store, message.chat)
         raw = " ".join(argument(message.text).split())[:MAX_QUERY]
         query = fts_query(raw) if raw else None
         if query is None:
             await answer(message, t(chat.lang, "search_usage"))
             return
-        ids = await search(db, query)
+        ids = await store.stories.search(query)
         if not ids:  # every word is too strict: any of them, best first
-            ids = await search(db, fts_query(raw, any_word=True) or query)
+            ids = await store.stories.search(fts_query(raw, any_word=True) or query)
         if not ids:
             await answer(message, t(chat.lang, "search_none"))
             return
         items = [story_item(view_of(s), chat.lang, figures=1)
-                 for s in await stories_by_id(db, ids)]
+                 for s in await store.stories.by_id(ids)]
         for text in pack([f"<b>{t(chat.lang, 'search_head')}</b>", *items]):
             await answer(message, text, link_preview_options=NO_PREVIEW)
 
     @router.message(Command("sources"))
-    async def sources_(message: Message, db: Database) -> None:
-        chat = await chat_of(db, message.chat)
-        lines = source_lines(await list_sources(db), chat.lang)
+    async def sources_(message: Message, store: Store) -> None:
+        chat = await chat_of(store, message.chat)
+        lines = source_lines(await store.sources.all(), chat.lang)
         for text in pack([f"<b>{t(chat.lang, 'sources_head')}</b>", *lines], sep="\n"):
             await answer(message, text, link_preview_options=NO_PREVIEW)
 

@@ -1,6 +1,7 @@
-"""One source, end to end: fetch or read, parse, fetch full text for teasers, run the pipeline,
-record the source's health. A failure of any kind marks that source alone as failing and backs it
-off exponentially (interval * 2^errors, capped); the next success clears it.
+"""The driver of one source, end to end: fetch or read, parse, fetch full text for teasers,
+run the pipeline, record the source's health. A failure of any kind marks that source alone as
+failing and backs it off exponentially (interval * 2^errors, capped); the next success clears
+it.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from bot.ingest.htmltext import html_to_text
 from bot.ingest.parse import FeedError, parse_feed
 from bot.models import Entry, PollResult, SourceState
 from bot.pipeline import Processed, process
-from bot.storage.articles import known_urls
-from bot.storage.db import Database, utcnow
-from bot.storage.sources import get_source, record_failure, record_success
+from bot.storage.db import utcnow
+from bot.storage.store import Store
 from bot.understand.analyzer import Understanding
 
 log = logging.getLogger(__name__)
@@ -51,18 +51,18 @@ def report(source: SourceState, results: list[Processed]) -> None:
     for r in results:
         if r.status == "duplicate":
             continue
-        what = f"reprint of {r.duplicate_of}" if r.status == "reprint" else "new"
+        what = f"reprint of {r.duplicate_of}" if r.status == "reprint" else r.status
         log.info("source %s: article %s (%s), story %s: %s", source.name, r.article.id, what,
                  r.story_id, r.article.title[:80],
                  extra={"source": source.name, "article": r.article.id, "story": r.story_id})
 
 
 class Poller:
-    def __init__(self, db: Database, fetcher: Fetcher, fetch_config: FetchConfig,
+    def __init__(self, store: Store, fetcher: Fetcher, fetch_config: FetchConfig,
                  scheduler_config: SchedulerConfig,
                  clock: Callable[[], datetime] = utcnow,
                  understanding: Understanding | None = None) -> None:
-        self.db = db
+        self.store = store
         self.understanding = understanding
         self.fetcher = fetcher
         self.fetch_config = fetch_config
@@ -71,14 +71,32 @@ class Poller:
         # Polls in progress at once: with a thousand sources due together (at start), each
         # parsed feed waits in memory for the pipeline; this bounds how many do.
         self._slots = asyncio.Semaphore(fetch_config.concurrency)
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def poll(self, source_id: int) -> PollResult:
         """Poll one source now and record the outcome; never raises for a source's fault."""
-        async with self._slots:
-            return await self._poll(source_id)
+        self._running += 1
+        self._idle.clear()
+        try:
+            async with self._slots:
+                return await self._poll(source_id)
+        finally:
+            self._running -= 1
+            if not self._running:
+                self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """Wait until no poll is in progress (at stop: what was fetched gets stored)."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     async def _poll(self, source_id: int) -> PollResult:
-        source = await get_source(self.db, source_id)
+        source = await self.store.sources.get(source_id)
         if source is None:
             return PollResult(source=f"#{source_id}", status="failed", error="no such source")
         try:
@@ -102,15 +120,16 @@ class Poller:
         def next_check(errors: int) -> datetime:
             return self.clock() + timedelta(seconds=backoff_delay(source.interval, errors, cap))
 
-        state = await record_failure(self.db, source.id, error, next_check)
+        state = await self.store.sources.record_failure(source.id, error, next_check)
         log.warning("source %s failing (%d in a row): %s; next check %s", source.name,
                     state.error_count, error, state.next_check_at, extra={"source": source.name})
         return PollResult(source=source.name, status="failed", error=error)
 
     async def _succeeded(self, source: SourceState, etag: str | None,
                          last_modified: str | None) -> None:
-        await record_success(self.db, source.id, etag=etag, last_modified=last_modified,
-                             next_check=self.clock() + timedelta(seconds=source.interval))
+        await self.store.sources.record_success(
+            source.id, etag=etag, last_modified=last_modified,
+            next_check=self.clock() + timedelta(seconds=source.interval))
 
     async def _poll_feed(self, source: SourceState) -> PollResult:
         public_only = self._public_only(source)
@@ -124,14 +143,14 @@ class Poller:
             return PollResult(source=source.name, status="unchanged")
         feed = parse_feed(fetched.body, origin=source.location, charset=fetched.charset,
                           content_type=fetched.content_type, base_url=fetched.url)
-        stored = await known_urls(self.db, [e.url for e in feed.entries if e.url])
+        stored = await self.store.articles.known_urls([e.url for e in feed.entries if e.url])
         fresh = [e for e in feed.entries if not e.url or e.url not in stored]
         entries = await self._with_full_text(fresh, feed.warnings, public_only)
-        results, warnings = await process(self.db, entries, source_id=source.id,
+        results, warnings = await process(self.store, entries, source_id=source.id,
                                           understanding=self.understanding)
         report(source, results)
         await self._succeeded(source, etag, last_modified)
-        new = sum(r.status != "duplicate" for r in results)
+        new = sum(r.stored for r in results)
         return PollResult(source=source.name, status="ok", new=new,
                           known=len(feed.entries) - new, warnings=feed.warnings + warnings)
 
@@ -174,14 +193,14 @@ class Poller:
                 entries.extend(read_document(path))
             except FileReadError as exc:
                 warnings.append(str(exc))
-        results, more = await process(self.db, entries, source_id=source.id,
+        results, more = await process(self.store, entries, source_id=source.id,
                                       understanding=self.understanding)
         report(source, results)
-        new = sum(r.status != "duplicate" for r in results)
+        new = sum(r.stored for r in results)
         if warnings:  # an unreadable file fails the source; what could be read is kept
             more_note = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
             failed = await self._failed(source, warnings[0] + more_note)
-            failed.new, failed.known, failed.skipped = new, len(results) - new, len(warnings)
+            failed.new, failed.known = new, len(results) - new
             return failed
         await self._succeeded(source, None, None)
         return PollResult(source=source.name, status="ok" if new else "unchanged", new=new,

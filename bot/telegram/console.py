@@ -29,8 +29,9 @@ from aiogram.methods import (
 )
 from aiogram.types import Update
 
+from bot.models import CONSOLE_CHAT
+
 log = logging.getLogger(__name__)
-CONSOLE_CHAT = 1
 _TAG = re.compile(r"<[^>]+>")
 _BOT = {"id": 1000, "is_bot": True, "first_name": "pressbot", "username": "pressbot"}
 _USER = {"id": CONSOLE_CHAT, "is_bot": False, "first_name": "Вы"}

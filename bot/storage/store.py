@@ -1,0 +1,182 @@
+"""The Store: pressbot's one storage type. Each method opens and commits its own transaction;
+no caller ever sees a connection.
+
+    store.sources   sources and their health          store.chats    subscribers and filters
+    store.articles  articles and listings             store.outbox   messages to send
+    store.stories   stories, search, digest views     store.stats    counts
+    store.place()   put a new article where it belongs, in one transaction
+
+``place`` runs the exact-duplicate check, the insert, the candidate queries, the pure decision
+(bot/dedup/placement.py), the writes and the messages queued for subscribers, all in one
+transaction: a crash leaves either all of it or none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from bot.dedup.placement import (
+    Incoming,
+    Placement,
+    ReprintMatch,
+    StoryMatch,
+    best_story,
+    decide,
+    match_reprint,
+    root_of,
+)
+from bot.dedup.similarity import Lexical, Similarity
+from bot.dedup.stories import STORY_WINDOW
+from bot.features import Features
+from bot.models import Article, Chat, FilterValues
+from bot.storage import articles, index, stories
+from bot.storage.articles import Articles
+from bot.storage.chats import Chats, chats_in_mode
+from bot.storage.db import Database, Tx, utcnow
+from bot.storage.outbox import Message, Outbox, enqueue
+from bot.storage.sources import Sources
+from bot.storage.stats import Stats
+from bot.storage.stories import Stories
+
+# Given a new story's id and the active instant-mode chats (with their filters), the
+# messages to queue: the delivery decision, made by the caller, applied inside the
+# transaction that creates the story.
+Notify = Callable[[int, Sequence[tuple[Chat, FilterValues]]], Sequence[Message]]
+# Builds the story similarity from the archive's statistics (documents, df).
+SimilarityFactory = Callable[[int, dict[str, int]], Similarity]
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where an article went."""
+
+    article: Article  # as stored (the existing one for an exact duplicate)
+    status: str  # "new_story" | "joined" | "original" | "reprint" | "duplicate"
+    story_id: int | None
+    similarity: float | None = None  # to the original (reprint) or to the story (joined)
+    duplicate_of: str | None = None  # label of the original (URL, or file path#guid)
+
+
+def article_time(article: Article) -> datetime:
+    return article.published or article.fetched_at or utcnow()
+
+
+class Store:
+    def __init__(self, db: Database, *, similarity: SimilarityFactory = Lexical) -> None:
+        self.db = db
+        self.similarity = similarity
+        self.sources = Sources(db)
+        self.articles = Articles(db)
+        self.stories = Stories(db)
+        self.chats = Chats(db)
+        self.outbox = Outbox(db)
+        self.stats = Stats(db)
+
+    @classmethod
+    async def open(cls, path: Path | str, *, sandbox: bool = False) -> Store:
+        return cls(await Database.open(path, sandbox=sandbox))
+
+    @property
+    def path(self) -> str:
+        return self.db.path
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def schema_version(self) -> int:
+        return await self.db.schema_version()
+
+    # ------------------------------------------------------------ placing articles
+
+    async def place(self, article: Article, f: Features, *,
+                    notify: Notify | None = None) -> Placed:
+        """Store a new article where it belongs (see the module docstring)."""
+        async with self.db.transaction() as tx:
+            existing = await articles.find_existing(tx, article)
+            if existing is not None:
+                return Placed(existing, "duplicate", existing.story_id,
+                              duplicate_of=existing.label)
+            stored = await articles.insert(tx, article)
+            return await self._place(tx, stored, f, notify)
+
+    async def index(self, article: Article, f: Features) -> Placed:
+        """Place an article stored before reprint detection (nobody is notified)."""
+        async with self.db.transaction() as tx:
+            return await self._place(tx, article, f, None)
+
+    async def find_reprint(self, article: Article, f: Features, *,
+                           exclude: int | None = None) -> ReprintMatch | None:
+        """The stored article ``article`` would be a reprint of (read only: benchmarks)."""
+        new = Incoming(f.fingerprint, f.story_terms, f.lemmas, f.outlet, article_time(article))
+        async with self.db.read() as tx:
+            return match_reprint(new, await index.reprint_candidates(tx, f.query_keys,
+                                                                    exclude=exclude))
+
+    async def _place(self, tx: Tx, article: Article, f: Features,
+                     notify: Notify | None) -> Placed:
+        assert article.id is not None
+        at = article_time(article)
+        new = Incoming(f.fingerprint, f.story_terms, f.lemmas, f.outlet, at)
+        reprint = match_reprint(new, await index.reprint_candidates(tx, f.query_keys,
+                                                                   exclude=article.id))
+        await index.save_fingerprint(tx, article.id, f.fingerprint, f.index_keys,
+                                     f.story_terms)
+        await articles.save_understanding(tx, article.id, f.understood)
+        await index.add_document_frequencies(tx, set(f.story_terms))
+        story: StoryMatch | None = None
+        roots: dict = {}
+        if reprint is not None:
+            roots = {r.article_id: r for r in await index.fingerprints(tx, [root_of(reprint)])}
+        else:
+            documents, df = await index.document_frequencies(tx, f.story_terms)
+            candidates = await index.story_candidates(tx, at - STORY_WINDOW, at + STORY_WINDOW,
+                                                      article.id, f.story_terms, df)
+            story = best_story(new, candidates, self.similarity(documents, df))
+        placement = decide(new, reprint, roots, story)
+        return await self._apply(tx, article, f, placement, notify)
+
+    async def _apply(self, tx: Tx, article: Article, f: Features, placement: Placement,
+                     notify: Notify | None) -> Placed:
+        assert article.id is not None
+        at = article_time(article)
+        kind = placement.kind
+        if kind in ("reprint", "original"):
+            assert placement.root is not None
+            story_id = placement.story_id
+            if story_id is None:  # the original was stored before stories existed
+                story_id = await stories.create(tx, placement.root, article.title, at)
+                await stories.attach(tx, placement.root, story_id, None, None)
+            await stories.note_grew(tx, story_id, utcnow())
+            if kind == "original":
+                await stories.attach(tx, article.id, story_id, None, None)
+                await stories.make_original(tx, article.id, placement.root, story_id,
+                                            article.title, at)
+                await stories.index_for_search(tx, article.id, f.title_lemmas, f.body_lemmas)
+                return Placed(article, "original", story_id, placement.similarity)
+            await stories.attach(tx, article.id, story_id, placement.root,
+                                 placement.similarity)
+            return Placed(article, "reprint", story_id, placement.similarity,
+                          duplicate_of=placement.label)
+        if kind == "joins":
+            assert placement.story_id is not None
+            await stories.attach(tx, article.id, placement.story_id, None,
+                                 placement.similarity)
+            await stories.note_grew(tx, placement.story_id, utcnow())
+            await stories.index_for_search(tx, article.id, f.title_lemmas, f.body_lemmas)
+            return Placed(article, "joined", placement.story_id, placement.similarity)
+        story_id = await stories.create(tx, article.id, article.title, at)
+        await stories.attach(tx, article.id, story_id, None, None)
+        await stories.index_for_search(tx, article.id, f.title_lemmas, f.body_lemmas)
+        if notify is not None:
+            for m in notify(story_id, await chats_in_mode(tx, "instant")):
+                await enqueue(tx, m.chat_id, m.text, story_id=story_id, thread_id=m.thread_id)
+        return Placed(article, "new_story", story_id)
