@@ -1,15 +1,27 @@
 """TOML configuration: parsed once at start, validated, turned into frozen settings.
 
+The schema is written once: each table is a dataclass whose fields are its keys, declared with
+``key(default, doc, ...)`` (type from the annotation; bounds, units and choices in the
+declaration). The loader reads any table from its dataclass, so the allowed keys, the types, the
+defaults and the checks cannot drift apart; tests/test_config.py checks config.example.toml
+against the same declarations. Arrays of tables ([[sources]], [[topics]], [[channels]]) take
+their keys from their dataclasses too and add the rules that tie keys together.
+
 Every problem in a file is collected and reported together, each naming its key, so that an
-operator fixes a broken config in one pass. The embedded defaults (``bot/defaults.toml``, a link to
-``config.example.toml``) are what ``pressbot run`` uses when no file is given.
+operator fixes a broken config in one pass. Numbers must be finite and within their bounds. The
+embedded defaults (``bot/defaults.toml``, a link to ``config.example.toml``) are what
+``pressbot run`` uses when no file is given.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 import re
 import tomllib
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +36,7 @@ MAX_BACKOFF_CAP = 6 * 3600
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _NAME = re.compile(r"^[\w][\w .:/()+-]{0,79}$")
+_TOKEN = re.compile(r"\d{3,15}:[\w-]{20,}")
 
 
 class ConfigError(Exception):
@@ -35,10 +48,104 @@ class ConfigError(Exception):
         super().__init__(f"invalid config {origin}: " + "; ".join(problems))
 
 
+def key(default: Any, doc: str, *, min: float | None = None, max: float | None = None,
+        unit: str | None = None, choices: tuple[Any, ...] = (), check: str | None = None,
+        secret: bool = False) -> Any:
+    """A config key: its default and what it means, with its bounds. ``unit="duration"``
+    takes seconds or "90s", "15m", "6h", "1d"; ``check="url"`` an http(s) URL; ``check=
+    "proxy"`` an http(s) or socks5 URL. Strings that may be empty become None when empty."""
+    meta = {"doc": doc, "min": min, "max": max, "unit": unit, "choices": choices,
+            "check": check, "secret": secret}
+    if isinstance(default, tuple | list):
+        return field(default_factory=lambda: tuple(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+# ---------------------------------------------------------------- the schema
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    path: str = key("pressbot.db", "SQLite file holding sources, articles, stories and chats")
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str | None = key(None, "Bot API token from @BotFather (or $PRESSBOT_TOKEN)",
+                            secret=True)
+    api_server: str | None = key(None, "base URL of a self-hosted Bot API server", check="url")
+    admins: tuple[int, ...] = key((), "chat ids allowed to run admin commands")
+    rate: float = key(30.0, "messages a second to all chats together", min=1, max=1000)
+    commands_per_minute: int = key(20, "commands (and button presses) one chat may send a "
+                                   "minute", min=1, max=1000)
+    update_sources: bool = key(True, "edit a sent story's message when more outlets carry it")
+    update_sources_quiet: int = key(600, "how long a story's reprints must be quiet before "
+                                    "its messages are edited", unit="duration", min=1,
+                                    max=86400)
+
+    def __repr__(self) -> str:  # never print the token
+        shown = "set" if self.token else "unset"
+        others = ", ".join(f"{f.name}={getattr(self, f.name)!r}"
+                           for f in dataclasses.fields(self) if f.name != "token")
+        return f"TelegramConfig(token=<{shown}>, {others})"
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    timeout: float = key(30.0, "whole-request timeout in seconds", min=1, max=600)
+    connect_timeout: float = key(10.0, "seconds to open the TCP/TLS connection", min=1,
+                                 max=600)
+    max_body_bytes: int = key(10 * 1024 * 1024, "largest body accepted, after gzip",
+                              min=1024, max=1024 ** 3)
+    max_redirects: int = key(5, "redirects followed at most", min=0, max=5)
+    per_host: int = key(2, "requests open at once to one host", min=1, max=100)
+    concurrency: int = key(20, "requests open at once in all", min=1, max=1000)
+    user_agent: str = key("pressbot/0.1 (press-release monitor; "
+                          "+https://pypi.org/project/pressbot/)", "sent with every request")
+    fulltext_min_chars: int = key(600, "a feed entry shorter than this is a teaser whose "
+                                  "page is fetched (0: never)", min=0, max=100_000)
+    allow_private_addresses: bool = key(False, "whether feeds added from chat may be on "
+                                        "private, loopback or link-local addresses")
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    jitter: int = key(30, "up to this many seconds of random delay on each poll", min=0,
+                      max=3600)
+    max_backoff: int = key(MAX_BACKOFF_CAP, "cap of a failing source's backoff",
+                           unit="duration", min=60, max=MAX_BACKOFF_CAP)
+    misfire_grace: int = key(300, "how late a poll that could not start on time may start",
+                             unit="duration", min=1, max=86400)
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    enabled: bool = key(False, "serve /healthz and Prometheus /metrics")
+    host: str = key("127.0.0.1", "address to listen on")
+    port: int = key(9464, "TCP port (0 picks a free one)", min=0, max=65535)
+
+
+@dataclass(frozen=True)
+class UnderstandingConfig:
+    summary_chars: int = key(350, "longest summary, in characters", min=80, max=2000)
+    ner: bool = key(True, "find people, organisations and places with natasha's NER")
+
+
+# Plain tables in file order: [name] -> the dataclass that declares its keys.
+TABLES: dict[str, type] = {
+    "database": DatabaseConfig,
+    "telegram": TelegramConfig,
+    "fetch": FetchConfig,
+    "scheduler": SchedulerConfig,
+    "metrics": MetricsConfig,
+    "understanding": UnderstandingConfig,
+}
+
+
 @dataclass(frozen=True)
 class SourceConfig:
     name: str
-    kind: str  # "feed" | "files"
+    kind: str = "feed"  # "feed" | "files"
     url: str | None = None
     path: Path | None = None
     interval: int = 900
@@ -50,22 +157,12 @@ class SourceConfig:
 
 
 @dataclass(frozen=True)
-class TelegramConfig:
-    token: str | None = None
-    api_server: str | None = None
-    admins: tuple[int, ...] = ()
-    rate: float = 30.0  # messages a second in all (Telegram's limit; more with paid broadcasts)
-    commands_per_minute: int = 20  # per chat; more gets one polite notice, then silence
-    update_sources: bool = True  # edit a sent story's message when more outlets carry it
-    update_sources_quiet: int = 600  # seconds a story's burst of reprints must be quiet first
-
-    def __repr__(self) -> str:  # never print the token
-        shown = "set" if self.token else "unset"
-        return (f"TelegramConfig(token=<{shown}>, api_server={self.api_server!r},"
-                f" admins={self.admins}, rate={self.rate},"
-                f" commands_per_minute={self.commands_per_minute},"
-                f" update_sources={self.update_sources},"
-                f" update_sources_quiet={self.update_sources_quiet})")
+class TopicConfig:
+    id: str
+    name_ru: str
+    name_en: str
+    terms: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,54 +179,28 @@ class ChannelConfig:
 
 
 @dataclass(frozen=True)
-class FetchConfig:
-    timeout: float = 30.0
-    connect_timeout: float = 10.0
-    max_body_bytes: int = 10 * 1024 * 1024
-    max_redirects: int = 5
-    per_host: int = 2
-    concurrency: int = 20
-    user_agent: str = "pressbot/0.1 (press-release monitor; +https://pypi.org/project/pressbot/)"
-    fulltext_min_chars: int = 600
-    allow_private_addresses: bool = False
-
-
-@dataclass(frozen=True)
-class SchedulerConfig:
-    jitter: int = 30
-    max_backoff: int = MAX_BACKOFF_CAP
-    misfire_grace: int = 300
-
-
-@dataclass(frozen=True)
-class MetricsConfig:
-    enabled: bool = False
-    host: str = "127.0.0.1"
-    port: int = 9464
-
-
-@dataclass(frozen=True)
-class TopicConfig:
-    id: str
-    name_ru: str
-    name_en: str
-    terms: tuple[str, ...]
-    exclude: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class Settings:
     database: Path
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    understanding: UnderstandingConfig = field(default_factory=UnderstandingConfig)
     sources: tuple[SourceConfig, ...] = ()
     topics: tuple[TopicConfig, ...] = ()
     channels: tuple[ChannelConfig, ...] = ()
-    metrics: MetricsConfig = field(default_factory=MetricsConfig)
-    summary_chars: int = 350
-    ner: bool = True
     origin: str = "<defaults>"
+
+    @property
+    def summary_chars(self) -> int:
+        return self.understanding.summary_chars
+
+    @property
+    def ner(self) -> bool:
+        return self.understanding.ner
+
+
+# ---------------------------------------------------------------- values
 
 
 def parse_duration(value: Any) -> int | None:
@@ -137,12 +208,12 @@ def parse_duration(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return int(value) if value > 0 else None
+        return int(value) if math.isfinite(value) and 0 < value < 10 ** 9 else None
     if isinstance(value, str):
         m = _DURATION.match(value)
         if m:
-            seconds = int(float(m.group(1)) * _UNITS[m.group(2)])
-            return seconds if seconds > 0 else None
+            seconds = float(m.group(1)) * _UNITS[m.group(2)]
+            return int(seconds) if 1 <= seconds < 10 ** 9 else None
     return None
 
 
@@ -160,8 +231,24 @@ def check_http_url(url: str) -> str | None:
     return None
 
 
-class _Checker:
-    """Reads typed values out of a TOML table, recording problems instead of raising."""
+def check_proxy_url(url: str) -> str | None:
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:
+        return f"not a URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https", "socks4", "socks5", "socks5h"):
+        return f"must be an http://, https:// or socks5:// URL, got {parts.scheme or 'none'}"
+    if not parts.hostname:
+        return "URL has no host"
+    return None
+
+
+def _show(value: Any) -> str:
+    return repr(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
+
+
+class _Reader:
+    """Reads typed values out of TOML tables, recording problems instead of raising."""
 
     def __init__(self) -> None:
         self.problems: list[str] = []
@@ -169,105 +256,159 @@ class _Checker:
     def fail(self, key: str, why: str) -> None:
         self.problems.append(f"{key}: {why}")
 
-    def table(self, data: dict[str, Any], key: str) -> dict[str, Any]:
-        value = data.get(key, {})
+    def table(self, data: dict[str, Any], name: str) -> dict[str, Any]:
+        value = data.get(name, {})
         if not isinstance(value, dict):
-            self.fail(key, f"must be a table, got {type(value).__name__}")
+            self.fail(name, f"must be a table, got {type(value).__name__}")
             return {}
         return value
 
     def unknown(self, data: dict[str, Any], prefix: str, known: set[str]) -> None:
-        for key in data:
-            if key not in known:
-                self.fail(f"{prefix}{key}", "unknown key")
+        for name in data:
+            if name not in known:
+                self.fail(f"{prefix}{name}", "unknown key")
 
-    def number(self, data: dict[str, Any], key: str, default: float, *, prefix: str = "",
-               minimum: float = 0, integer: bool = False) -> Any:
-        if key not in data:
-            return default
-        value = data[key]
-        ok_type = int if integer else int | float
-        if isinstance(value, bool) or not isinstance(value, ok_type):
-            kind = "an integer" if integer else "a number"
-            self.fail(prefix + key, f"must be {kind}, got {value!r}")
-            return default
-        if value < minimum:
-            self.fail(prefix + key, f"must be at least {minimum}, got {value}")
-            return default
-        return value
-
-    def string(self, data: dict[str, Any], key: str, default: str | None, *,
-               prefix: str = "") -> str | None:
-        if key not in data:
-            return default
-        value = data[key]
-        if not isinstance(value, str):
-            self.fail(prefix + key, f"must be a string, got {value!r}")
-            return default
-        return value
-
-    def tables(self, raw: Any, key: str) -> list[tuple[str, dict[str, Any]]]:
-        """The tables of an array of tables ([[key]]) with their key prefixes; anything else
-        is reported and skipped."""
+    def tables(self, raw: Any, name: str) -> list[tuple[str, dict[str, Any]]]:
+        """The tables of an array of tables ([[name]]) with their key prefixes."""
         if raw is None:
             return []
         if not isinstance(raw, list):
-            self.fail(key, f"must be an array of tables ([[{key}]])")
+            self.fail(name, f"must be an array of tables ([[{name}]])")
             return []
         out = []
         for i, item in enumerate(raw):
             if isinstance(item, dict):
-                out.append((f"{key}[{i}].", item))
+                out.append((f"{name}[{i}].", item))
             else:
-                self.fail(f"{key}[{i}]", "must be a table")
+                self.fail(f"{name}[{i}]", "must be a table")
         return out
 
-    def boolean(self, data: dict[str, Any], key: str, default: bool, *, prefix: str = "") -> bool:
-        value = data.get(key, default)
-        if not isinstance(value, bool):
-            self.fail(prefix + key, f"must be true or false, got {value!r}")
+    def value(self, raw: Any, f: dataclasses.Field, kind: Any, name: str) -> Any:
+        """One key's value checked against its declaration; the default when invalid."""
+        meta = f.metadata
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        optional = typing.get_origin(kind) in (typing.Union, types.UnionType)
+        base = next(a for a in typing.get_args(kind) if a is not type(None)) if optional \
+            else kind
+        if meta.get("unit") == "duration":
+            seconds = parse_duration(raw)
+            if seconds is None:
+                shown = "<hidden>" if meta.get("secret") else _show(raw)
+                self.fail(name, f"must be a positive duration such as 900, \"15m\" or \"1h\","
+                                f" got {shown}")
+                return default
+            return self._bounded(seconds, meta, name, default, duration=True)
+        if base is bool:
+            if not isinstance(raw, bool):
+                self.fail(name, f"must be true or false, got {_show(raw)}")
+                return default
+            return raw
+        if base in (int, float):
+            ok = int if base is int else int | float
+            if isinstance(raw, bool) or not isinstance(raw, ok):
+                what = "an integer" if base is int else "a number"
+                self.fail(name, f"must be {what}, got {_show(raw)}")
+                return default
+            if not math.isfinite(raw):
+                self.fail(name, f"must be a finite number, got {raw}")
+                return default
+            return self._bounded(base(raw), meta, name, default)
+        if base is str:
+            if not isinstance(raw, str):
+                shown = "<hidden>" if meta.get("secret") else _show(raw)
+                self.fail(name, f"must be a string, got {shown}")
+                return default
+            if optional and not raw.strip():
+                return None
+            checker = {"url": check_http_url, "proxy": check_proxy_url}.get(meta.get("check"))
+            why = checker(raw) if checker else None
+            if why:
+                self.fail(name, why)
+                return default
+            if meta.get("choices") and raw not in meta["choices"]:
+                self.fail(name, f"must be one of {', '.join(map(repr, meta['choices']))},"
+                                f" got {raw!r}")
+                return default
+            return raw.strip() if checker else raw
+        if typing.get_origin(base) is tuple:
+            (item, _) = typing.get_args(base)
+            if not isinstance(raw, list) or not all(
+                    isinstance(v, item) and not isinstance(v, bool) for v in raw):
+                self.fail(name, f"must be a list of {'integers' if item is int else 'strings'}")
+                return default
+            return tuple(raw)
+        raise TypeError(f"config key {name} has an undeclared type {kind}")
+
+    def _bounded(self, value: float, meta: dict, name: str, default: Any, *,
+                 duration: bool = False) -> Any:
+        low, high = meta.get("min"), meta.get("max")
+        unit = " seconds" if duration else ""
+        if low is not None and value < low:
+            self.fail(name, f"must be at least {low:g}{unit}, got {value:g}")
+            return default
+        if high is not None and value > high:
+            shown = _pretty(high) if duration else f"{high:g}"
+            self.fail(name, f"must be at most {shown}, got {value:g}{unit and 's'}")
             return default
         return value
 
-    def duration(self, data: dict[str, Any], key: str, default: int, *, prefix: str = "") -> int:
-        if key not in data:
-            return default
-        seconds = parse_duration(data[key])
-        if seconds is None:
-            self.fail(prefix + key, f"must be a positive duration such as 900, \"15m\" or \"1h\", "
-                                    f"got {data[key]!r}")
-            return default
-        return seconds
+    def section(self, data: dict[str, Any], name: str, cls: type) -> Any:
+        raw = self.table(data, name)
+        hints = typing.get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        self.unknown(raw, f"{name}.", set(fields))
+        values = {k: self.value(raw[k], f, hints[k], f"{name}.{k}")
+                  for k, f in fields.items() if k in raw}
+        return cls(**values)
 
 
-def _load_sources(raw: Any, c: _Checker, base: Path) -> tuple[SourceConfig, ...]:
+def _pretty(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0 and seconds >= size:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+# ---------------------------------------------------------------- arrays of tables
+
+
+_SOURCE_KEYS = {f.name for f in dataclasses.fields(SourceConfig)}
+_TOPIC_KEYS = {f.name for f in dataclasses.fields(TopicConfig)}
+_CHANNEL_KEYS = {f.name for f in dataclasses.fields(ChannelConfig)}
+
+
+def _load_sources(raw: Any, c: _Reader, base: Path) -> tuple[SourceConfig, ...]:
     sources: list[SourceConfig] = []
     seen: set[str] = set()
     for p, item in c.tables(raw, "sources"):
-        c.unknown(item, p, {"name", "url", "path", "kind", "interval", "enabled"})
-        name = c.string(item, "name", None, prefix=p)
+        c.unknown(item, p, _SOURCE_KEYS)
+        name = item.get("name")
         if name is None:
-            if "name" not in item:
-                c.fail(p + "name", "is required")
+            c.fail(p + "name", "is required")
+        elif not isinstance(name, str):
+            c.fail(p + "name", f"must be a string, got {name!r}")
+            name = None
         elif not _NAME.match(name):
             c.fail(p + "name", f"must be 1-80 letters, digits or .:/()+- and spaces, got {name!r}")
         elif name in seen:
             c.fail(p + "name", f"duplicate source name {name!r}")
         else:
             seen.add(name)
-        kind = c.string(item, "kind", "feed", prefix=p)
+        kind = item.get("kind", "feed")
         if kind not in ("feed", "files"):
             c.fail(p + "kind", f"must be \"feed\" or \"files\", got {kind!r}")
-        url = c.string(item, "url", None, prefix=p)
-        path_s = c.string(item, "path", None, prefix=p)
+        url, path_s = item.get("url"), item.get("path")
+        for k, v in (("url", url), ("path", path_s)):
+            if v is not None and not isinstance(v, str):
+                c.fail(p + k, f"must be a string, got {v!r}")
+        url = url if isinstance(url, str) else None
+        path_s = path_s if isinstance(path_s, str) else None
         path: Path | None = None
         if kind == "feed":
             if url is None:
                 c.fail(p + "url", "is required for kind = \"feed\"")
-            else:
-                why = check_http_url(url)
-                if why:
-                    c.fail(p + "url", f"{why} ({url!r})")
+            elif why := check_http_url(url):
+                c.fail(p + "url", f"{why} ({url!r})")
             if path_s is not None:
                 c.fail(p + "path", "only goes with kind = \"files\"")
         elif kind == "files":
@@ -279,9 +420,18 @@ def _load_sources(raw: Any, c: _Checker, base: Path) -> tuple[SourceConfig, ...]
                     path = base / path
             if url is not None:
                 c.fail(p + "url", "only goes with kind = \"feed\"")
-        interval = c.duration(item, "interval", 900, prefix=p)
-        if interval < 60:
-            c.fail(p + "interval", f"must be at least 60 seconds, got {interval}")
+        interval = 900
+        if "interval" in item:
+            parsed = parse_duration(item["interval"])
+            if parsed is None:
+                c.fail(p + "interval", f"must be a positive duration such as 900, \"15m\" or"
+                                       f" \"1h\", got {_show(item['interval'])}")
+            elif parsed < 60:
+                c.fail(p + "interval", f"must be at least 60 seconds, got {parsed}")
+            elif parsed > 7 * 86400:
+                c.fail(p + "interval", f"must be at most 7d, got {parsed}s")
+            else:
+                interval = parsed
         enabled = item.get("enabled", True)
         if not isinstance(enabled, bool):
             c.fail(p + "enabled", f"must be true or false, got {enabled!r}")
@@ -295,60 +445,61 @@ def _load_sources(raw: Any, c: _Checker, base: Path) -> tuple[SourceConfig, ...]
 _TOPIC_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
-def _string_list(item: dict[str, Any], key: str, c: _Checker, prefix: str,
+def _string_list(item: dict[str, Any], name: str, c: _Reader, prefix: str,
                  required: bool) -> tuple[str, ...]:
-    value = item.get(key)
+    value = item.get(name)
     if value is None:
         if required:
-            c.fail(prefix + key, "is required")
+            c.fail(prefix + name, "is required")
         return ()
     if not isinstance(value, list) or (not value and required) or not all(
             isinstance(v, str) and v.strip() for v in value):
-        c.fail(prefix + key, "must be a list of non-empty strings")
+        c.fail(prefix + name, "must be a list of non-empty strings")
         return ()
     return tuple(v.strip() for v in value)
 
 
-def _load_topics(raw: Any, c: _Checker) -> tuple[TopicConfig, ...]:
+def _load_topics(raw: Any, c: _Reader) -> tuple[TopicConfig, ...]:
     topics: list[TopicConfig] = []
     seen: set[str] = set()
     for p, item in c.tables(raw, "topics"):
-        c.unknown(item, p, {"id", "name_ru", "name_en", "terms", "exclude"})
-        topic_id = c.string(item, "id", None, prefix=p)
+        c.unknown(item, p, _TOPIC_KEYS)
+        topic_id = item.get("id")
         if topic_id is None:
-            if "id" not in item:
-                c.fail(p + "id", "is required")
-        elif not _TOPIC_ID.match(topic_id):
+            c.fail(p + "id", "is required")
+        elif not isinstance(topic_id, str) or not _TOPIC_ID.match(topic_id):
             c.fail(p + "id", f"must be lower-case letters, digits and _, got {topic_id!r}")
+            topic_id = None
         elif topic_id in seen:
             c.fail(p + "id", f"duplicate topic id {topic_id!r}")
         seen.add(topic_id or "")
         names = []
-        for key in ("name_ru", "name_en"):
-            name = c.string(item, key, None, prefix=p)
-            if (not name or not name.strip()) and (key not in item or name is not None):
-                c.fail(p + key, "is required")
-            names.append((name or "").strip())
+        for k in ("name_ru", "name_en"):
+            name = item.get(k)
+            if not isinstance(name, str) or not name.strip():
+                c.fail(p + k, "is required")
+                name = ""
+            names.append(name.strip())
         terms = _string_list(item, "terms", c, p, required=True)
         exclude = _string_list(item, "exclude", c, p, required=False)
-        if topic_id and _TOPIC_ID.match(topic_id) and all(names) and terms:
+        if topic_id and all(names) and terms:
             topics.append(TopicConfig(topic_id, names[0], names[1], terms, exclude))
     return tuple(topics)
 
 
-def _load_channels(raw: Any, c: _Checker, topic_ids: set[str]) -> tuple[ChannelConfig, ...]:
+def _load_channels(raw: Any, c: _Reader, topic_ids: set[str]) -> tuple[ChannelConfig, ...]:
     out: list[ChannelConfig] = []
     seen: set[int] = set()
     for p, item in c.tables(raw, "channels"):
-        c.unknown(item, p, {"chat_id", "thread_id", "lang", "topics", "places", "follow",
-                            "exclude"})
+        c.unknown(item, p, _CHANNEL_KEYS)
         chat_id = item.get("chat_id")
         if not isinstance(chat_id, int) or isinstance(chat_id, bool) or chat_id >= 0:
             c.fail(p + "chat_id", "must be the channel's or group's negative numeric id "
                    "(-100...)")
             continue
         thread_id = item.get("thread_id")
-        if thread_id is not None and (not isinstance(thread_id, int) or thread_id <= 0):
+        if thread_id is not None and (not isinstance(thread_id, int) or isinstance(
+                thread_id, bool) or thread_id <= 0):
             c.fail(p + "thread_id", "must be a forum topic's positive message_thread_id")
             thread_id = None
         lang = item.get("lang", "ru")
@@ -370,115 +521,44 @@ def _load_channels(raw: Any, c: _Checker, topic_ids: set[str]) -> tuple[ChannelC
 def default_topics() -> tuple[TopicConfig, ...]:
     """The taxonomy of the embedded defaults, for configs that define no [[topics]]."""
     data = tomllib.loads(DEFAULTS_PATH.read_text(encoding="utf-8"))
-    c = _Checker()
-    return _load_topics(data.get("topics"), c)
+    return _load_topics(data.get("topics"), _Reader())
+
+
+ARRAYS = ("sources", "topics", "channels")
 
 
 def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
                    env: dict[str, str] | None = None, db_base: Path | None = None) -> Settings:
     """Validate a parsed TOML document; raise ConfigError listing every problem."""
     env = dict(os.environ) if env is None else env
-    c = _Checker()
-    c.unknown(data, "", {"database", "telegram", "fetch", "scheduler", "sources", "topics",
-                         "understanding", "channels", "metrics"})
+    c = _Reader()
+    c.unknown(data, "", set(TABLES) | set(ARRAYS))
+    tables = {name: c.section(data, name, cls) for name, cls in TABLES.items()}
 
-    db = c.table(data, "database")
-    c.unknown(db, "database.", {"path"})
-    db_path = Path(c.string(db, "path", "pressbot.db", prefix="database.") or "pressbot.db")
+    telegram: TelegramConfig = tables["telegram"]
+    token = telegram.token
+    if env.get(TOKEN_ENV):
+        token = env[TOKEN_ENV].strip()
+    if token is not None and not _TOKEN.fullmatch(token):
+        c.fail("telegram.token", "does not look like a Bot API token (digits:secret)")
+        token = None
+    telegram = dataclasses.replace(telegram, token=token)
+
+    db_path = Path(tables["database"].path or "pressbot.db")
     if db_base is not None and not db_path.expanduser().is_absolute():
         db_path = db_base / db_path
     if env.get(DB_ENV):
         db_path = Path(env[DB_ENV])
-    db_path = db_path.expanduser()
-
-    tg = c.table(data, "telegram")
-    c.unknown(tg, "telegram.", {"token", "api_server", "admins", "rate",
-                                "commands_per_minute", "update_sources", "update_sources_quiet"})
-    token = c.string(tg, "token", None, prefix="telegram.") or None
-    if env.get(TOKEN_ENV):
-        token = env[TOKEN_ENV].strip()
-    if token is not None and not re.fullmatch(r"\d{3,15}:[\w-]{20,}", token):
-        c.fail("telegram.token", "does not look like a Bot API token (digits:secret)")
-        token = None
-    api_server = c.string(tg, "api_server", None, prefix="telegram.") or None
-    if api_server is not None:
-        why = check_http_url(api_server)
-        if why:
-            c.fail("telegram.api_server", why)
-    admins_raw = tg.get("admins", [])
-    admins: tuple[int, ...] = ()
-    if not isinstance(admins_raw, list) or not all(
-            isinstance(a, int) and not isinstance(a, bool) for a in admins_raw):
-        c.fail("telegram.admins", "must be a list of integer chat ids")
-    else:
-        admins = tuple(admins_raw)
-    rate = c.number(tg, "rate", 30.0, prefix="telegram.", minimum=1)
-    per_minute = c.number(tg, "commands_per_minute", 20, prefix="telegram.", minimum=1,
-                          integer=True)
-    update_sources = c.boolean(tg, "update_sources", True, prefix="telegram.")
-    update_quiet = c.duration(tg, "update_sources_quiet", TelegramConfig.update_sources_quiet,
-                              prefix="telegram.")
-
-    f = c.table(data, "fetch")
-    p = "fetch."
-    c.unknown(f, p, {"timeout", "connect_timeout", "max_body_bytes", "max_redirects", "per_host",
-                     "concurrency", "user_agent", "fulltext_min_chars",
-                     "allow_private_addresses"})
-    d = FetchConfig()
-    fetch = FetchConfig(
-        timeout=c.number(f, "timeout", d.timeout, prefix=p, minimum=1),
-        connect_timeout=c.number(f, "connect_timeout", d.connect_timeout, prefix=p, minimum=1),
-        max_body_bytes=c.number(f, "max_body_bytes", d.max_body_bytes, prefix=p,
-                                minimum=1024, integer=True),
-        max_redirects=c.number(f, "max_redirects", d.max_redirects, prefix=p, integer=True),
-        per_host=c.number(f, "per_host", d.per_host, prefix=p, minimum=1, integer=True),
-        concurrency=c.number(f, "concurrency", d.concurrency, prefix=p, minimum=1, integer=True),
-        user_agent=c.string(f, "user_agent", d.user_agent, prefix=p) or d.user_agent,
-        fulltext_min_chars=c.number(f, "fulltext_min_chars", d.fulltext_min_chars, prefix=p,
-                                    integer=True),
-        allow_private_addresses=c.boolean(f, "allow_private_addresses",
-                                          d.allow_private_addresses, prefix=p),
-    )
-    if fetch.max_redirects > 5:
-        c.fail("fetch.max_redirects", f"must be at most 5, got {fetch.max_redirects}")
-
-    s = c.table(data, "scheduler")
-    p = "scheduler."
-    c.unknown(s, p, {"jitter", "max_backoff", "misfire_grace"})
-    sd = SchedulerConfig()
-    scheduler = SchedulerConfig(
-        jitter=c.number(s, "jitter", sd.jitter, prefix=p, integer=True),
-        max_backoff=c.duration(s, "max_backoff", sd.max_backoff, prefix=p),
-        misfire_grace=c.duration(s, "misfire_grace", sd.misfire_grace, prefix=p),
-    )
-    if scheduler.max_backoff > MAX_BACKOFF_CAP:
-        c.fail("scheduler.max_backoff", f"must be at most 6h, got {scheduler.max_backoff}s")
 
     sources = _load_sources(data.get("sources"), c, base)
     topics = _load_topics(data.get("topics"), c) if "topics" in data else default_topics()
-    u = c.table(data, "understanding")
-    c.unknown(u, "understanding.", {"summary_chars", "ner"})
-    summary_chars = c.number(u, "summary_chars", 350, prefix="understanding.", minimum=80,
-                             integer=True)
-    ner = c.boolean(u, "ner", True, prefix="understanding.")
-    m = c.table(data, "metrics")
-    c.unknown(m, "metrics.", {"enabled", "host", "port"})
-    md = MetricsConfig()
-    metrics = MetricsConfig(
-        enabled=c.boolean(m, "enabled", md.enabled, prefix="metrics."),
-        host=c.string(m, "host", md.host, prefix="metrics.") or md.host,
-        port=c.number(m, "port", md.port, prefix="metrics.", minimum=0, integer=True))
-    if metrics.port > 65535:
-        c.fail("metrics.port", f"must be at most 65535, got {metrics.port}")
     channels = _load_channels(data.get("channels"), c, {t.id for t in topics})
     if c.problems:
         raise ConfigError(origin, c.problems)
-    return Settings(database=db_path,
-                    telegram=TelegramConfig(token, api_server, admins, rate, per_minute,
-                                            update_sources, update_quiet),
-                    fetch=fetch, scheduler=scheduler, sources=sources, topics=topics,
-                    channels=channels, metrics=metrics, summary_chars=summary_chars, ner=ner,
-                    origin=origin)
+    return Settings(database=db_path.expanduser(), telegram=telegram, fetch=tables["fetch"],
+                    scheduler=tables["scheduler"], metrics=tables["metrics"],
+                    understanding=tables["understanding"], sources=sources, topics=topics,
+                    channels=channels, origin=origin)
 
 
 def load_settings(path: Path | None = None, *, env: dict[str, str] | None = None) -> Settings:
@@ -498,6 +578,8 @@ def load_settings(path: Path | None = None, *, env: dict[str, str] | None = None
         raise ConfigError(origin, ["file is not UTF-8"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(origin, [f"TOML syntax: {exc}"]) from None
+    except RecursionError:
+        raise ConfigError(origin, ["TOML nested too deeply"]) from None
     # Relative paths are relative to the file that names them (the checkout for the defaults);
     # the defaults' database goes to the working directory.
     base = target.resolve().parent
