@@ -56,11 +56,16 @@ NORMALIZE = [
     ("https://user:token@example.ru/private.rss", "https://user:token@example.ru/private.rss"),
     ("http://[::1]:8080/rss", "http://[::1]:8080/rss"),
     ("http://127.0.0.1:8080/rss", "http://127.0.0.1:8080/rss"),
+    ("https://my_host.example.ru/rss", "https://my_host.example.ru/rss"),
+    ("https://e.ru/a b?c d=e f", "https://e.ru/a%20b?c%20d=e%20f"),
+    ("HTTP://EXAMPLE.RU/A?B=%e2%82%ac", "http://example.ru/A?B=%E2%82%AC"),
 ]
 
 REFUSED = [None, "", "   ", "example.ru/rss", "/rss", "ftp://example.ru/rss", "file:///etc/passwd",
            "javascript:alert(1)", "mailto:a@b.ru", "https://", "http://example.ru:99999/rss",
-           "http://exa mple.ru\n/rss", "https://example.ru/" + "a" * 3000, "feed:ftp://x/rss"]
+           "http://exa mple.ru\n/rss", "https://example.ru/" + "a" * 3000, "feed:ftp://x/rss",
+           "https://exa mple.ru/rss", "http://a..b/", "https://-x.ru/", "https://ex%61mple.ru/",
+           "https://example.ru:0/", "https://user@/x", "http://[::1/"]
 
 
 @pytest.mark.parametrize(("given", "expected"), NORMALIZE)

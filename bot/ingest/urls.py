@@ -70,6 +70,7 @@ _FEED_TRACKING = {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yc
                   "_openstat", "mc_cid", "mc_eid", "igshid", "_ga", "_gl", "utm"}
 _PCT = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_HOST = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9_-]{1,63}(?<!-))*$")
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
 MAX_URL_LENGTH = 2048
@@ -146,10 +147,14 @@ def normalize_feed_url(url: str | None, base: str | None = None) -> str | None:
         host = f"[{host}]"
     else:
         try:
-            host = host.encode("idna").decode("ascii")
+            host = host.encode("idna").decode("ascii").lower()
         except UnicodeError:
             if not host.isascii():
                 return None
+        if not _HOST.match(host):
+            return None
+    if port == 0:
+        return None
     if port and (scheme, port) not in (("http", 80), ("https", 443)):
         host = f"{host}:{port}"
     userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
