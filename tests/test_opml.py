@@ -19,6 +19,7 @@ from bot.ingest.opml import (
     OpmlError,
     OpmlFeed,
     parse_opml,
+    plan_import,
     write_opml,
 )
 
@@ -316,3 +317,15 @@ def test_every_export_round_trips(name: str) -> None:
     first = read(name)
     again = parse_opml(write_opml(first.feeds, title=first.title or ""))
     assert again.feeds == first.feeds
+
+
+def test_plan_import_tells_new_known_and_refused() -> None:
+    doc = read("feedly.opml")
+    existing = {"http://tv2.today/rss/": "ТВ2 (Томск)", "https://ngs.ru/rss/?utm_source=x": "НГС",
+                "https://other.example.ru/rss": "Другой", "/not/a/url": "Файлы"}
+    plan = plan_import(doc, existing)
+    assert [f.name for f in plan.add] == ["Томский обзор", "РИА Томск"]
+    assert [(f.name, name) for f, name in plan.known] == [("ТВ2", "ТВ2 (Томск)"), ("НГС", "НГС")]
+    assert [p.code for p in plan.refused] == [REPEATED]
+    empty = plan_import(doc, {})
+    assert len(empty.add) == 4 and empty.known == []

@@ -25,7 +25,7 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -264,6 +264,36 @@ def parse_opml(data: bytes | str, *, max_bytes: int = MAX_OPML_BYTES,
                               category=category or _category_attr(a.get("category"))))
         seen[key] = name
     return OpmlDocument(title=title, feeds=feeds, problems=problems, warnings=warnings)
+
+
+@dataclass
+class ImportPlan:
+    """An OPML list against the sources there are: what to add, what is already there (with
+    the name of the source it is), and what is refused and why."""
+
+    add: list[OpmlFeed]
+    known: list[tuple[OpmlFeed, str]]
+    refused: list[OpmlProblem]
+
+
+def plan_import(doc: OpmlDocument, existing: Mapping[str, str]) -> ImportPlan:
+    """Split a list's feeds by the existing sources (address -> name), comparing addresses by
+    ``feed_url_key`` (http/https, www., trailing slash and tracking parameters aside). Feeds that
+    are one feed under another address are found only by fetching them (``same_feed``)."""
+    by_key: dict[str, str] = {}
+    for url, name in existing.items():
+        key = feed_url_key(url)
+        if key is not None:
+            by_key.setdefault(key, name)
+    add: list[OpmlFeed] = []
+    known: list[tuple[OpmlFeed, str]] = []
+    for f in doc.feeds:
+        name = by_key.get(feed_url_key(f.url) or f.url)
+        if name is None:
+            add.append(f)
+        else:
+            known.append((f, name))
+    return ImportPlan(add, known, list(doc.problems))
 
 
 def _xml_text(value: str) -> str:
