@@ -33,6 +33,7 @@ from bot.pipeline import catch_up
 from bot.poller import Poller
 from bot.scheduler import SourceScheduler
 from bot.storage.db import utcnow
+from bot.storage.lock import InstanceLock
 from bot.storage.store import Store
 from bot.understand.analyzer import Understanding
 
@@ -60,7 +61,8 @@ class App:
         self.sender: Sender | None = None
         self.telegram = None  # bot.telegram.runtime.TelegramRuntime
         self.metrics = None  # bot.metrics.MetricsServer
-        self.understanding = Understanding.from_settings(settings)
+        self.lock: InstanceLock | None = None
+        self.understanding: Understanding | None = None  # built at start, after the lock
         self.sources = 0
         self._tasks: list[asyncio.Task] = []
 
@@ -98,6 +100,10 @@ class App:
 
     async def start(self) -> None:
         settings = self.settings
+        lock = InstanceLock(settings.database)
+        lock.acquire()  # a second `pressbot run` on this database stops here, at once
+        self.lock = lock
+        self.understanding = Understanding.from_settings(settings)
         if settings.ner:  # load the NER models first: their loading peak sits on a small heap
             from bot.understand.entities import preload
 
@@ -107,13 +113,17 @@ class App:
         defer_aiogram_models()  # before the first import of aiogram: ~100 MB less
         from bot.telegram.runtime import TelegramRuntime
 
-        self.store = store = await Store.open(settings.database)
         try:
+            self.store = store = await Store.open(settings.database)
+            released = await store.outbox.release_all_claims()
+            if released:
+                log.warning("%d messages were being sent when pressbot last stopped; they go"
+                            " again", released)
             states = await store.sources.sync(settings.sources)
             await catch_up(store, self.understanding)
             self.fetcher = await Fetcher(settings.fetch).__aenter__()
             self.poller = Poller(store, self.fetcher, settings.fetch, settings.scheduler,
-                                 understanding=self.understanding)
+                                 understanding=self.understanding, delivery=settings.delivery)
             # The baseline corpus (files sources: the seeds) is stored before any feed is
             # polled, so that every feed article is compared against it.
             for state in states:
@@ -126,15 +136,16 @@ class App:
                 settings, store, console=self.console, wake=self._wake,
                 scheduler=self.scheduler, console_in=self.console_in,
                 console_out=self.console_out)
-            self.sender = Sender(store, self.telegram.transport, rate=settings.telegram.rate)
+            self.sender = Sender(store, self.telegram.transport,
+                                 max_attempts=settings.telegram.max_attempts)
             await store.chats.sync_channels(settings.channels)
             for name, job in self.JOBS:
                 self.scheduler.add_every_minute(name, partial(job, self))
             if settings.metrics.enabled:
                 from bot.metrics import MetricsServer
 
-                self.metrics = MetricsServer(store, lambda: self.sender.too_many
-                                             if self.sender else 0)
+                self.metrics = MetricsServer(store, lambda: self.telegram.pacer.too_many
+                                             if self.telegram else 0, health=self.health)
                 await self.metrics.start(settings.metrics.host, settings.metrics.port)
             self._tasks.append(asyncio.create_task(self.sender.run(self.stopping),
                                                    name="sender"))
@@ -176,6 +187,21 @@ class App:
         if self.store is not None:
             await self.store.close()
         self.store = None
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+    def health(self) -> dict[str, object]:
+        """What /healthz adds about the running parts."""
+        out: dict[str, object] = {}
+        if self.telegram is not None:
+            out["telegram"] = self.telegram.state
+            out["telegram_restarts"] = self.telegram.restarts
+        if self.sender is not None:
+            out["sending"] = ("paused: " + (self.sender.bot_down or self.sender.storage_error
+                                            or "") if self.sender.bot_down
+                              or self.sender.storage_error else "ok")
+        return out
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Start, print the start line, run until ``stop`` is set, then stop."""

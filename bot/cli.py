@@ -10,18 +10,19 @@ import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot import __version__, logs
 from bot.config import ConfigError, Settings, load_settings
+from bot.delivery.news import news_flags
 from bot.ingest.fetch import Fetcher
 from bot.ingest.files import FileReadError, list_documents, read_document
 from bot.models import Entry, PollResult, SourceState
 from bot.pipeline import Processed, catch_up, process
 from bot.poller import Poller
-from bot.storage.db import DatabaseError
+from bot.storage.db import DatabaseError, utcnow
 from bot.storage.store import Store
 from bot.understand.analyzer import Understanding
 
@@ -94,7 +95,7 @@ async def poll_once(store: Store, settings: Settings, out: TextIO) -> list[PollR
     progress = Progress(len(states))
     async with Fetcher(settings.fetch) as fetcher:
         poller = Poller(store, fetcher, settings.fetch, settings.scheduler,
-                        understanding=understanding)
+                        understanding=understanding, delivery=settings.delivery)
 
         async def one(state: SourceState) -> PollResult:
             result = await poller.poll(state.id)
@@ -145,7 +146,10 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"pressbot: {exc}", file=sys.stderr)
                 status = 1
                 continue
-            results, warnings = await process(store, entries, understanding=understanding)
+            news = news_flags(entries, utcnow(), timedelta(seconds=settings.delivery.max_age),
+                              baseline=False, first_max=0)  # old documents are not news
+            results, warnings = await process(store, entries, understanding=understanding,
+                                              news=news)
             for w in warnings:
                 print(f"pressbot: {path}: {w}", file=sys.stderr)
             for r in results:

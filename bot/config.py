@@ -82,6 +82,8 @@ class TelegramConfig:
     update_sources_quiet: int = key(600, "how long a story's reprints must be quiet before "
                                     "its messages are edited", unit="duration", min=1,
                                     max=86400)
+    max_attempts: int = key(10, "attempts at sending one message before it fails", min=1,
+                            max=100)
 
     def __repr__(self) -> str:  # never print the token
         shown = "set" if self.token else "unset"
@@ -131,6 +133,14 @@ class UnderstandingConfig:
     ner: bool = key(True, "find people, organisations and places with natasha's NER")
 
 
+@dataclass(frozen=True)
+class DeliveryConfig:
+    max_age: int = key(48 * 3600, "an article older than this is stored and searchable but "
+                       "never delivered", unit="duration", min=60, max=365 * 86400)
+    first_poll_max: int = key(3, "entries a source's first poll delivers at most (the newest "
+                              "within max_age); the rest is its baseline", min=0, max=100)
+
+
 # Plain tables in file order: [name] -> the dataclass that declares its keys.
 TABLES: dict[str, type] = {
     "database": DatabaseConfig,
@@ -139,6 +149,7 @@ TABLES: dict[str, type] = {
     "scheduler": SchedulerConfig,
     "metrics": MetricsConfig,
     "understanding": UnderstandingConfig,
+    "delivery": DeliveryConfig,
 }
 
 
@@ -186,6 +197,7 @@ class Settings:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     understanding: UnderstandingConfig = field(default_factory=UnderstandingConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     sources: tuple[SourceConfig, ...] = ()
     topics: tuple[TopicConfig, ...] = ()
     channels: tuple[ChannelConfig, ...] = ()
@@ -557,7 +569,8 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
         raise ConfigError(origin, c.problems)
     return Settings(database=db_path.expanduser(), telegram=telegram, fetch=tables["fetch"],
                     scheduler=tables["scheduler"], metrics=tables["metrics"],
-                    understanding=tables["understanding"], sources=sources, topics=topics,
+                    understanding=tables["understanding"], delivery=tables["delivery"],
+                    sources=sources, topics=topics,
                     channels=channels, origin=origin)
 
 

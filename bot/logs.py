@@ -48,6 +48,9 @@ def setup(level: str, fmt: str = "text", stream=None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # An error nobody caught is printed through the same redacting formatter, never raw.
+    sys.excepthook = lambda kind, value, tb: logging.getLogger("pressbot").critical(
+        "unhandled error", exc_info=(kind, value, tb))
     if level != "DEBUG":  # APScheduler and aiogram report every job run and update at INFO
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         logging.getLogger("aiogram.event").setLevel(logging.WARNING)

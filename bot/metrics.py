@@ -35,6 +35,8 @@ class _Snapshot:
                 ("pressbot_reprints", s.reprints, "Articles recognised as reprints."),
                 ("pressbot_stories", s.stories, "Stories (groups of articles on one event)."),
                 ("pressbot_messages_sent", s.sent_total, "Messages Telegram accepted."),
+                ("pressbot_messages_failed", s.failed,
+                 "Messages given up: rejected by Telegram or out of attempts."),
                 ("pressbot_telegram_429", self.too_many,
                  "Telegram 429 answers since start.")):
             yield CounterMetricFamily(name, about, value=value)
@@ -66,8 +68,10 @@ class _Snapshot:
 
 
 class MetricsServer:
-    def __init__(self, store: Store, too_many: Callable[[], int] = lambda: 0) -> None:
+    def __init__(self, store: Store, too_many: Callable[[], int] = lambda: 0, *,
+                 health: Callable[[], dict[str, object]] = dict) -> None:
         self.store = store
+        self.health = health
         self.too_many = too_many
         self.started = time.time()
         self._runner: web.AppRunner | None = None
@@ -79,11 +83,14 @@ class MetricsServer:
             s = await self.store.stats.collect()
         except Exception as exc:  # the database does not answer: unhealthy, say why
             return web.json_response({"status": "error", "error": str(exc)[:200]}, status=503)
-        ok = check == "ok"
+        parts = self.health()
+        telegram = str(parts.get("telegram", "polling"))
+        ok = check == "ok" and not telegram.startswith("restarting")
         return web.json_response(
             {"status": "ok" if ok else "error", "database": check, "version": __version__,
              "uptime_seconds": round(time.time() - self.started), "outbox_depth": s.outbox,
-             "failing_sources": s.failing, "sources": s.sources}, status=200 if ok else 503)
+             "failing_sources": s.failing, "sources": s.sources, "failed_messages": s.failed,
+             **parts}, status=200 if ok else 503)
 
     async def metrics(self, request: web.Request) -> web.Response:
         registry = CollectorRegistry()

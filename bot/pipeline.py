@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -122,12 +123,14 @@ def _processed(placed: Placed, f: Features) -> Processed:
 
 async def process(store: Store, entries: list[Entry], *, source_id: int | None = None,
                   fetched_at: datetime | None = None,
-                  understanding: Understanding | None = None
-                  ) -> tuple[list[Processed], list[str]]:
-    """Run entries through the pipeline in order; return results and per-entry warnings."""
+                  understanding: Understanding | None = None,
+                  news: Sequence[bool] | None = None) -> tuple[list[Processed], list[str]]:
+    """Run entries through the pipeline in order; return results and per-entry warnings.
+    ``news`` says for each entry whether it may be delivered (bot/delivery/news.py); by
+    default every one may."""
     results: list[Processed] = []
     warnings: list[str] = []
-    for entry in entries:
+    for i, entry in enumerate(entries):
         article = prepare(entry, source_id=source_id)
         if article is None:
             warnings.append(f"{entry.url or entry.guid or entry.origin}: no text left after "
@@ -135,7 +138,8 @@ async def process(store: Store, entries: list[Entry], *, source_id: int | None =
             continue
         article = replace(article, fetched_at=fetched_at or article.fetched_at)
         f = features(article, understanding)  # pure and CPU-bound: before the transaction
-        placed = await store.place(article, f, notify=notify_for(article, f))
+        placed = await store.place(article, f, notify=notify_for(article, f),
+                                   news=news[i] if news is not None else True)
         results.append(_processed(placed, f))
     return results, warnings
 

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.config import FetchConfig, SchedulerConfig
+from bot.config import DeliveryConfig, FetchConfig, SchedulerConfig
+from bot.delivery.news import is_baseline, news_flags
 from bot.ingest.charset import decode
 from bot.ingest.extract import extract_main_text
 from bot.ingest.fetch import ACCEPT_PAGE, Fetcher, FetchError
@@ -61,8 +62,10 @@ class Poller:
     def __init__(self, store: Store, fetcher: Fetcher, fetch_config: FetchConfig,
                  scheduler_config: SchedulerConfig,
                  clock: Callable[[], datetime] = utcnow,
-                 understanding: Understanding | None = None) -> None:
+                 understanding: Understanding | None = None,
+                 delivery: DeliveryConfig | None = None) -> None:
         self.store = store
+        self.delivery = delivery or DeliveryConfig()
         self.understanding = understanding
         self.fetcher = fetcher
         self.fetch_config = fetch_config
@@ -146,8 +149,12 @@ class Poller:
         stored = await self.store.articles.known_urls([e.url for e in feed.entries if e.url])
         fresh = [e for e in feed.entries if not e.url or e.url not in stored]
         entries = await self._with_full_text(fresh, feed.warnings, public_only)
+        max_age = timedelta(seconds=self.delivery.max_age)
+        baseline = is_baseline(source.last_success_at, self.clock(), max_age)
+        news = news_flags(entries, self.clock(), max_age, baseline=baseline,
+                          first_max=self.delivery.first_poll_max)
         results, warnings = await process(self.store, entries, source_id=source.id,
-                                          understanding=self.understanding)
+                                          understanding=self.understanding, news=news)
         report(source, results)
         await self._succeeded(source, etag, last_modified)
         new = sum(r.stored for r in results)
@@ -194,7 +201,8 @@ class Poller:
             except FileReadError as exc:
                 warnings.append(str(exc))
         results, more = await process(self.store, entries, source_id=source.id,
-                                      understanding=self.understanding)
+                                      understanding=self.understanding,
+                                      news=[False] * len(entries))  # the baseline corpus
         report(source, results)
         new = sum(r.stored for r in results)
         if warnings:  # an unreadable file fails the source; what could be read is kept

@@ -165,9 +165,10 @@ async def tg_bot(fake_bot_api):
 @pytest.fixture
 def transport(tg_bot):
     """The sender's way to Telegram: aiogram's real client against the fake Bot API."""
+    from bot.delivery.pacer import Pacer
     from bot.telegram.transport import TelegramTransport
 
-    return TelegramTransport(tg_bot)
+    return TelegramTransport(tg_bot, Pacer())
 
 
 async def fetch_rows(store: Store, sql: str, params: tuple = ()) -> list:

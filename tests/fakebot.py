@@ -48,6 +48,16 @@ class FakeBotAPI:
     forced_429: dict[int, int] = field(default_factory=dict)  # chat -> 429s still to answer
     retry_after: int = 1
     delay: float = 0.0
+    # Failures answered to the next sends, one each, in order: "401", "404", "409",
+    # "html502" (a proxy's error page), "notjson", "badok" (ok, but a result the client
+    # cannot decode), "stall" (no answer for ``stall_seconds``), "500".
+    failures: list[str] = field(default_factory=list)
+    fail_always: str | None = None  # the same failure for every send until cleared
+    stall_seconds: float = 30.0
+    # method (lower case) -> how many more calls of it to answer with a proxy's 502 page
+    # that echoes the request path (the token in it, as some proxies do)
+    fail_methods: dict[str, int] = field(default_factory=dict)
+    chat_admins: dict[int, set[int]] = field(default_factory=dict)  # group -> admin user ids
 
     def __post_init__(self) -> None:
         self.sent: list[Sent] = []
@@ -92,24 +102,29 @@ class FakeBotAPI:
         return [s for s in self.sent if s.chat_id == chat_id]
 
     def push_message(self, chat_id: int, text: str, *, user_id: int | None = None,
-                     chat_type: str = "private") -> None:
-        """A user writes to the bot: queued for getUpdates."""
+                     chat_type: str = "private", thread_id: int | None = None) -> None:
+        """A user writes to the bot: queued for getUpdates (``thread_id``: in a forum
+        topic)."""
         self._message_id += 1
+        topic = {"message_thread_id": thread_id, "is_topic_message": True} if thread_id else {}
         self._push({"message": {
             "message_id": self._message_id, "date": int(time.time()),
-            "chat": {"id": chat_id, "type": chat_type, "first_name": "Тест"},
+            "chat": {"id": chat_id, "type": chat_type, "first_name": "Тест",
+                     **({"title": "Группа", "is_forum": bool(thread_id)}
+                        if chat_type != "private" else {})},
             "from": {"id": user_id or chat_id, "is_bot": False, "first_name": "Тест"},
-            "text": text,
+            "text": text, **topic,
             **({"entities": [{"type": "bot_command", "offset": 0,
                               "length": len(text.split()[0])}]} if text.startswith("/") else {}),
         }})
 
-    def push_callback(self, chat_id: int, message_id: int, data: str) -> None:
+    def push_callback(self, chat_id: int, message_id: int, data: str, *,
+                      user_id: int | None = None, chat_type: str = "private") -> None:
         self._push({"callback_query": {
             "id": str(self._update_id + 1), "chat_instance": "1",
-            "from": {"id": chat_id, "is_bot": False, "first_name": "Тест"},
+            "from": {"id": user_id or chat_id, "is_bot": False, "first_name": "Тест"},
             "message": {"message_id": message_id, "date": int(time.time()),
-                        "chat": {"id": chat_id, "type": "private"}, "text": "…"},
+                        "chat": {"id": chat_id, "type": chat_type}, "text": "…"},
             "data": data}})
 
     def _push(self, update: dict[str, Any]) -> None:
@@ -153,6 +168,11 @@ class FakeBotAPI:
         self.calls.append((method, params))
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.fail_methods.get(method):
+            self.fail_methods[method] -= 1
+            self.errors.append((502, method))
+            return web.Response(status=502, content_type="text/html",
+                                text=f"<html><body>502 Bad Gateway: {request.path}</body></html>")
         if method == "getme":
             return self._ok(BOT_USER)
         if method in ("deletewebhook", "setmycommands", "deletemycommands", "close"):
@@ -161,10 +181,30 @@ class FakeBotAPI:
             return self._ok(True)
         if method == "getupdates":
             return await self._get_updates(params)
+        if method == "getchatmember":
+            chat, user = int(params["chat_id"]), int(params["user_id"])
+            status = "administrator" if user in self.chat_admins.get(chat, set()) else "member"
+            member = {"status": status, "user": {"id": user, "is_bot": False,
+                                                 "first_name": "Тест"}}
+            if status == "administrator":
+                member.update({"can_be_edited": False, "is_anonymous": False,
+                               "can_manage_chat": True, "can_delete_messages": True,
+                               "can_manage_video_chats": True, "can_restrict_members": True,
+                               "can_promote_members": False, "can_change_info": True,
+                               "can_invite_users": True, "can_post_stories": False,
+                               "can_edit_stories": False, "can_delete_stories": False,
+                               "can_send_welcome_messages": False})
+            return self._ok(member)
         if method == "answercallbackquery":
             self.callback_answers.append(params)
             return self._ok(True)
         if method in ("sendmessage", "editmessagetext"):
+            if self.fail_always == "stall" or (self.failures and self.failures[0] == "stall"):
+                if self.fail_always != "stall":
+                    self.failures.pop(0)
+                self.errors.append((0, "stall"))
+                await asyncio.sleep(self.stall_seconds)
+                return self._error(504, "Gateway Timeout")
             return self._send(method, params)
         if method == "editmessagereplymarkup":
             self.edits.append(params)
@@ -201,6 +241,28 @@ class FakeBotAPI:
         chat.append(now)
         return False
 
+    def _failure(self, kind: str, chat_id: int) -> web.Response:
+        if kind == "401":
+            return self._error(401, "Unauthorized")
+        if kind == "404":
+            return self._error(404, "Not Found")
+        if kind == "409":
+            return self._error(409, "Conflict: terminated by other getUpdates request; make sure"
+                               " that only one bot instance is running")
+        if kind == "500":
+            return self._error(500, "Internal Server Error")
+        if kind == "html502":
+            return web.Response(status=502, content_type="text/html",
+                                text="<html><body><h1>502 Bad Gateway</h1>nginx</body></html>")
+        if kind == "notjson":
+            return web.Response(status=200, content_type="application/json", text="{ok: tru")
+        if kind == "badok":  # accepted, but the answer cannot be read: the client cannot know
+            self._message_id += 1
+            self.sent.append(Sent(chat_id, "(accepted, answer garbled)", self._message_id,
+                                  None, None, False, None, time.monotonic()))
+            return web.json_response({"ok": True, "result": {"message_id": "not a number"}})
+        raise AssertionError(f"unknown failure {kind}")
+
     def _send(self, method: str, params: dict[str, Any]) -> web.Response:
         chat_id = int(params["chat_id"])
         if chat_id in self.migrated:
@@ -213,6 +275,10 @@ class FakeBotAPI:
         if self.fail_next:
             self.fail_next -= 1
             return self._error(502, "Bad Gateway")
+        failure = self.fail_always or (self.failures.pop(0) if self.failures else None)
+        if failure is not None:
+            self.errors.append((0, failure))
+            return self._failure(failure, chat_id)
         if self.forced_429.get(chat_id):
             self.forced_429[chat_id] -= 1
             self.too_many += 1
@@ -223,7 +289,7 @@ class FakeBotAPI:
             return self._error(429, f"Too Many Requests: retry after {self.retry_after}",
                                retry_after=self.retry_after)
         text = str(params.get("text", ""))
-        if not 1 <= len(text) <= 4096:
+        if not 1 <= len(text.encode("utf-16-le")) // 2 <= 4096:  # Telegram counts UTF-16
             return self._error(400, "Bad Request: message is too long")
         chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
         if method == "editmessagetext":

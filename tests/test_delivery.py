@@ -157,3 +157,17 @@ async def test_paused_and_digest_chats_get_nothing_at_once(store):
 def test_no_raw_angle_brackets_from_article_text():
     view = StoryView(1, "a<b", None, "x>y & z", (), ())
     assert re.search(r"<(?!/?(b|i|a)\b)", story_item(view)) is None
+
+
+def test_messages_are_measured_in_utf16_units_as_telegram_counts():
+    from bot.delivery.render import StoryView, digest_messages, esc_clip, units
+
+    emoji = "📈🏭🚀" * 40  # each is two UTF-16 units
+    views = [StoryView(story_id=i, title=f"{emoji} {i}", url=None, summary=emoji * 3,
+                       key_figures=(emoji,), outlets=("tomsk.ru",)) for i in range(30)]
+    messages = digest_messages([("Экономика", views)])
+    assert len(messages) > 1
+    assert all(units(m) <= 4096 for m in messages)
+    assert max(units(m) for m in messages) > 3000  # packed, not one story per message
+    clipped = esc_clip("📈" * 100, 11)
+    assert units(clipped) <= 11 and clipped.endswith("…") and "\ud83d" not in clipped

@@ -24,6 +24,7 @@ from aiohttp import web
 from test_delivery import parse
 
 from bot.config import FetchConfig, SchedulerConfig, SourceConfig, default_topics
+from bot.delivery.pacer import Pacer
 from bot.delivery.sender import Sender
 from bot.ingest.fetch import Fetcher
 from bot.ingest.parse import parse_feed
@@ -31,6 +32,7 @@ from bot.models import Entry
 from bot.pipeline import process
 from bot.poller import Poller
 from bot.storage.store import Store
+from bot.telegram.transport import TelegramTransport
 from bot.understand.analyzer import Understanding
 
 from conftest import SHARED, fetch_one, fetch_rows, rss
@@ -67,7 +69,7 @@ def ledes(n: int) -> list[tuple[str, str]]:
 
 
 @pytest.mark.skipif(not SANITIZE.is_dir() or not RIA.is_file(), reason="../shared not present")
-async def test_sanitize_corpus_delivered_as_valid_telegram_html(tmp_path, fake_bot_api, transport):
+async def test_sanitize_corpus_delivered_as_valid_telegram_html(tmp_path, tg_bot, fake_bot_api):
     files = sorted(SANITIZE.glob("*.xml"))
     assert len(files) > 700
     real = ledes(len(files))
@@ -87,7 +89,8 @@ async def test_sanitize_corpus_delivered_as_valid_telegram_html(tmp_path, fake_b
         results, _ = await process(store, entries, understanding=Understanding(default_topics(),
                                                                             ner=False))
         delivered = {r.story_id for r in results if r.status == "new_story"}
-        await Sender(store, transport, rate=10_000, private_interval=0).drain(timeout=120)
+        fast = TelegramTransport(tg_bot, Pacer(10_000, private_interval=0))
+        await Sender(store, fast).drain(timeout=120)
         left = (await fetch_one(store, "SELECT COUNT(*) FROM outbox WHERE status != 'sent'"))[0]
     sent = fake_bot_api.messages_to(1)
     assert left == 0 and len(sent) == len(delivered) > 700

@@ -107,7 +107,7 @@ async def test_a_newer_edit_replaces_a_pending_one(store, fake_bot_api, transpor
     assert await later(store, 22) == 1
     rows = await fetch_rows(store, "SELECT status, last_error FROM outbox WHERE kind = 'edit'"
                              " ORDER BY id")
-    assert [r["status"] for r in rows] == ["dropped", "pending"]
+    assert [r["status"] for r in rows] == ["cancelled", "pending"]
     await sender.drain(timeout=20)
     assert len(fake_bot_api.edits) == 1
     assert "Источники (3)" in parse(fake_bot_api.edits[0]["text"])

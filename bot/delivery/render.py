@@ -1,5 +1,6 @@
 """Telegram messages in HTML parse mode: every piece of article text escaped, at most 4096
-characters, split only between items (never inside a tag or an entity). Pure."""
+UTF-16 code units (how Telegram counts: an emoji outside the BMP is two), split only between
+items (never inside a tag or an entity). Pure."""
 
 from __future__ import annotations
 
@@ -24,14 +25,19 @@ class StoryView:
 
 TEXTS = {
     "ru": {"source": "Источник", "sources": "Источники", "figures": "Цифры",
-           "digest": "Дайджест", "also": "также", "other": "Другое"},
+           "digest": "Дайджест", "other": "Другое"},
     "en": {"source": "Source", "sources": "Sources", "figures": "Figures",
-           "digest": "Digest", "also": "also", "other": "Other"},
+           "digest": "Digest", "other": "Other"},
 }
 
 
 def esc(text: str) -> str:
     return html.escape(text, quote=False)
+
+
+def units(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _link(title: str, url: str | None) -> str:
@@ -42,18 +48,20 @@ def _link(title: str, url: str | None) -> str:
 
 
 def esc_clip(text: str, budget: int) -> str:
-    """Escaped text of at most ``budget`` characters, cut between characters (never inside an
-    entity such as &amp;) and preferably at a space, with an ellipsis when cut."""
+    """Escaped text of at most ``budget`` UTF-16 units, cut between characters (never inside
+    an entity such as &amp;, never inside a surrogate pair) and preferably at a space, with an
+    ellipsis when cut."""
     out: list[str] = []
     size = 0
     for ch in text:
         piece = esc(ch)
-        if size + len(piece) > budget - 1:
+        width = len(piece) if ch < "\U00010000" else 2
+        if size + width > budget - 1:
             clipped = "".join(out)
             head, _, _tail = clipped.rpartition(" ")
             return (head if len(head) > budget // 2 else clipped) + "…"
         out.append(piece)
-        size += len(piece)
+        size += width
     return "".join(out)
 
 
@@ -71,21 +79,16 @@ def story_item(story: StoryView, lang: str = "ru", *, figures: int = 3) -> str:
     return "\n".join(lines)
 
 
-def also_line(outlets: Sequence[str], lang: str = "ru") -> str:
-    t = TEXTS.get(lang, TEXTS["ru"])
-    return f"<i>{t['also']}: {esc_clip(', '.join(outlets[:8]), 400)}</i>"
-
-
 def pack(blocks: Sequence[str], limit: int = LIMIT, sep: str = "\n\n") -> list[str]:
-    """Join blocks into messages of at most ``limit`` characters, splitting only between
+    """Join blocks into messages of at most ``limit`` UTF-16 units, splitting only between
     blocks. Items are built with clipped, escaped parts, so no block exceeds the limit."""
     messages: list[str] = []
     current = ""
     for block in blocks:
-        if len(block) > limit:
-            raise ValueError(f"message block of {len(block)} characters")
+        if units(block) > limit:
+            raise ValueError(f"message block of {units(block)} UTF-16 units")
         candidate = f"{current}{sep}{block}" if current else block
-        if len(candidate) <= limit:
+        if units(candidate) <= limit:
             current = candidate
         else:
             messages.append(current)

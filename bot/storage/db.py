@@ -112,7 +112,8 @@ async def _connect(target: str) -> aiosqlite.Connection:
 
 class Database:
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, path: str,
-                 sandbox: bool) -> None:
+                 sandbox: bool, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+        self.busy_timeout_ms = busy_timeout_ms
         self._writer = writer
         self._reader = reader
         self.path = path
@@ -121,7 +122,9 @@ class Database:
         self._savepoint = 0
 
     @classmethod
-    async def open(cls, path: Path | str, *, sandbox: bool = False) -> Database:
+    async def open(cls, path: Path | str, *, sandbox: bool = False,
+                   busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
+        """``busy_timeout_ms``: how long a write waits for another process's lock."""
         target = str(path)
         if target != ":memory:":
             try:
@@ -131,7 +134,7 @@ class Database:
                                     f" {exc.strerror or exc}") from None
         writer = await _connect(target)
         reader = writer
-        db = cls(writer, reader, target, sandbox)
+        db = cls(writer, reader, target, sandbox, busy_timeout_ms)
         try:
             await db._configure(writer)
             await db.migrate()
@@ -150,7 +153,7 @@ class Database:
         return db
 
     async def _configure(self, conn: aiosqlite.Connection, *, reader: bool = False) -> None:
-        pragmas = [f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"]
+        pragmas = [f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}"]
         if self.path != ":memory:" and not reader:
             pragmas += ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"]
         pragmas += ["PRAGMA foreign_keys = ON",

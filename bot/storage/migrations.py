@@ -183,4 +183,44 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         )""",
         "CREATE INDEX outbox_story ON outbox (story_id) WHERE kind = 'story'",
     )),
+    (9, "outbox claims, failures and old news", (
+        # The outbox is rebuilt (SQLite cannot change a CHECK): rows are claimed ('sending',
+        # with a lease) in their own transaction before the send; 'failed' rows were rejected
+        # or ran out of attempts; 'cancelled' ones will never go (chat gone, edit replaced).
+        """CREATE TABLE outbox_new (
+            id INTEGER PRIMARY KEY,
+            chat_id INTEGER NOT NULL REFERENCES chats(chat_id)
+                ON DELETE CASCADE ON UPDATE CASCADE,
+            story_id INTEGER REFERENCES stories(id),
+            kind TEXT NOT NULL CHECK (kind IN ('story', 'digest', 'edit', 'notice')),
+            text TEXT NOT NULL,
+            thread_id INTEGER,
+            preview INTEGER NOT NULL DEFAULT 1,
+            edit_message_id INTEGER,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'cancelled', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            last_error TEXT,
+            message_id INTEGER,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            lease_until TEXT,
+            silent INTEGER NOT NULL DEFAULT 0
+        )""",
+        "INSERT INTO outbox_new (id, chat_id, story_id, kind, text, thread_id, preview,"
+        " edit_message_id, status, attempts, next_attempt_at, last_error, message_id,"
+        " created_at, sent_at) SELECT id, chat_id, story_id, kind, text, thread_id, preview,"
+        " edit_message_id, CASE status WHEN 'dropped' THEN 'cancelled' ELSE status END,"
+        " attempts, next_attempt_at, last_error, message_id, created_at, sent_at FROM outbox",
+        "DROP TABLE outbox",
+        "ALTER TABLE outbox_new RENAME TO outbox",
+        "CREATE INDEX outbox_pending ON outbox (id) WHERE status = 'pending'",
+        "CREATE INDEX outbox_chat ON outbox (chat_id, status)",
+        "CREATE INDEX outbox_story ON outbox (story_id) WHERE kind = 'story'",
+        "CREATE INDEX outbox_sending ON outbox (lease_until) WHERE status = 'sending'",
+        # Stories that are news: 0 for the baseline corpus, old articles and what a source's
+        # first poll found beyond the newest few. They are stored and searchable, never sent.
+        "ALTER TABLE stories ADD COLUMN news INTEGER NOT NULL DEFAULT 1",
+    )),
 ]

@@ -1,16 +1,22 @@
 """The outbox: every message to send, written in the same transaction as the decision to send.
 
-A row is 'sent' only after Telegram accepted it, so a crash repeats at most the one message in
-flight per chat. deliveries (chat, story) is unique: a story is queued for a chat once. Edits
-(a sent story's message listing new outlets) go after everything else: a chat's edit waits
-until nothing else is pending for it, and edits are taken only when no other row is due.
+A row's life: pending -> sending (claimed, with a lease, in its own transaction before the
+send) -> sent (after Telegram accepted it), or back to pending (retry later, attempts counted),
+or failed (rejected, or out of attempts: never sent again), or cancelled (the chat is gone, an
+edit was replaced). A crash or a failed write after the send leaves the row 'sending': it goes
+again only when its lease has run out (or at the next start, when this process holds the
+database alone), so a failure repeats at most the one message in flight per chat.
+
+deliveries (chat, story) is unique: a story is queued for a chat once. Edits (a sent story's
+message listing new outlets) go after everything else: a chat's edit waits until nothing else
+is pending for it, and edits are taken only when no other row is due.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.storage.db import Database, Tx, utcnow
 
@@ -27,6 +33,7 @@ class OutboxRow:
     preview: bool
     edit_message_id: int | None
     attempts: int
+    silent: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,11 +43,13 @@ class Message:
     chat_id: int
     text: str
     thread_id: int | None = None
+    silent: bool = False
 
 
 async def enqueue(tx: Tx, chat_id: int, text: str, *, kind: str = "story",
                   story_id: int | None = None, thread_id: int | None = None,
-                  preview: bool = True, edit_message_id: int | None = None) -> int | None:
+                  preview: bool = True, edit_message_id: int | None = None,
+                  silent: bool = False) -> int | None:
     """Queue a message. A story is queued for a chat once: returns None when it already
     was."""
     now = utcnow()
@@ -50,8 +59,9 @@ async def enqueue(tx: Tx, chat_id: int, text: str, *, kind: str = "story",
         return None
     outbox_id = await tx.insert(
         "INSERT INTO outbox (chat_id, story_id, kind, text, thread_id, preview, edit_message_id,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (chat_id, story_id, kind, text, thread_id, int(preview), edit_message_id, now))
+        " silent, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (chat_id, story_id, kind, text, thread_id, int(preview), edit_message_id, int(silent),
+         now))
     if story_id is not None and kind in ("story", "digest"):
         await tx.execute("UPDATE deliveries SET outbox_id = ? WHERE chat_id = ?"
                          " AND story_id = ?", (outbox_id, chat_id, story_id))
@@ -61,7 +71,7 @@ async def enqueue(tx: Tx, chat_id: int, text: str, *, kind: str = "story",
 def _row(r) -> OutboxRow:
     return OutboxRow(r["id"], r["chat_id"], r["chat_kind"], r["story_id"], r["kind"],
                      r["text"], r["thread_id"], bool(r["preview"]), r["edit_message_id"],
-                     r["attempts"])
+                     r["attempts"], bool(r["silent"]))
 
 
 class Outbox:
@@ -91,34 +101,81 @@ class Outbox:
                 " ON c.chat_id = o.chat_id"
                 f" WHERE o.status = 'pending' AND {kind} AND c.status IN ('active', 'paused')"
                 " AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)"
+                " AND NOT EXISTS (SELECT 1 FROM outbox f WHERE f.chat_id = o.chat_id"
+                "  AND f.status = 'sending')"
                 " AND o.id = (SELECT MIN(id) FROM outbox WHERE chat_id = o.chat_id"
                 f" AND status = 'pending' AND (kind = 'edit') = {int(edits)})"
                 " ORDER BY o.id LIMIT ?", (now, limit + len(busy)))
         return [_row(r) for r in rows if r["chat_id"] not in busy][:limit]
 
+    async def claim(self, now: datetime, busy: set[int], limit: int, lease: timedelta
+                    ) -> list[OutboxRow]:
+        """Take the due rows (see ``due``) for sending: each becomes 'sending' until
+        ``now + lease``, in one transaction, before anything is sent."""
+        rows = await self.due(now, busy, limit)
+        if not rows:
+            return []
+        async with self.db.transaction() as tx:
+            taken = []
+            for r in rows:
+                if await tx.execute("UPDATE outbox SET status = 'sending', lease_until = ?"
+                                    " WHERE id = ? AND status = 'pending'",
+                                    (now + lease, r.id)):
+                    taken.append(r)
+        return taken
+
     async def mark_sent(self, row_id: int, message_id: int | None) -> None:
         async with self.db.transaction() as tx:
-            await tx.execute("UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?"
-                             " WHERE id = ?", (message_id, utcnow(), row_id))
+            await tx.execute("UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?,"
+                             " lease_until = NULL WHERE id = ?",
+                             (message_id, utcnow(), row_id))
 
-    async def retry(self, row_id: int, error: str, at: datetime, *, count: bool = True) -> None:
+    async def retry(self, row_id: int, error: str, at: datetime, *, count: bool = True,
+                    max_attempts: int = 10) -> bool:
+        """Back to pending, due at ``at``; with ``count``, one more attempt. A row out of
+        attempts fails instead (returns False)."""
         async with self.db.transaction() as tx:
             await tx.execute(
-                "UPDATE outbox SET attempts = attempts + ?, last_error = ?, next_attempt_at = ?"
-                " WHERE id = ?", (int(count), error[:300], at, row_id))
+                "UPDATE outbox SET attempts = attempts + ?, last_error = ?, next_attempt_at = ?,"
+                " lease_until = NULL, status = CASE WHEN attempts + ? >= ? THEN 'failed'"
+                " ELSE 'pending' END WHERE id = ?",
+                (int(count), error[:300], at, int(count), max_attempts, row_id))
+            return await tx.fetchval("SELECT status FROM outbox WHERE id = ?",
+                                     (row_id,)) == "pending"
 
-    async def drop(self, row_id: int, error: str) -> None:
+    async def release(self, row_id: int, error: str, at: datetime) -> None:
+        """Back to pending without counting an attempt (the bot itself cannot send now)."""
+        await self.retry(row_id, error, at, count=False)
+
+    async def fail(self, row_id: int, error: str) -> None:
+        """Never to be sent: Telegram rejected the message itself."""
         async with self.db.transaction() as tx:
-            await tx.execute("UPDATE outbox SET status = 'dropped', last_error = ?"
-                             " WHERE id = ?", (error[:300], row_id))
+            await tx.execute("UPDATE outbox SET status = 'failed', last_error = ?,"
+                             " lease_until = NULL WHERE id = ?", (error[:300], row_id))
 
     async def stop_chat(self, chat_id: int, status: str, error: str) -> None:
-        """The chat blocked the bot or is gone: mark it and drop what was queued for it."""
+        """The chat blocked the bot or is gone: mark it and cancel what was queued for it."""
         async with self.db.transaction() as tx:
             await tx.execute("UPDATE chats SET status = ?, updated_at = ? WHERE chat_id = ?",
                              (status, utcnow(), chat_id))
-            await tx.execute("UPDATE outbox SET status = 'dropped', last_error = ?"
-                             " WHERE chat_id = ? AND status = 'pending'", (error[:300], chat_id))
+            await tx.execute("UPDATE outbox SET status = 'cancelled', last_error = ?,"
+                             " lease_until = NULL WHERE chat_id = ?"
+                             " AND status IN ('pending', 'sending')", (error[:300], chat_id))
+
+    async def release_expired(self, now: datetime) -> int:
+        """Rows whose claim ran out (a process died, or could not record the outcome) are
+        pending again; returns how many."""
+        async with self.db.transaction() as tx:
+            return await tx.execute(
+                "UPDATE outbox SET status = 'pending', lease_until = NULL"
+                " WHERE status = 'sending' AND lease_until <= ?", (now,))
+
+    async def release_all_claims(self) -> int:
+        """At start, when this process holds the database alone: whatever was being sent when
+        the last one stopped goes again (at most one repeat per chat)."""
+        async with self.db.transaction() as tx:
+            return await tx.execute("UPDATE outbox SET status = 'pending', lease_until = NULL"
+                                    " WHERE status = 'sending'")
 
     async def enqueue_digest(self, chat_id: int, story_ids: list[int], messages: list[str],
                              now: datetime, *, thread_id: int | None = None) -> int:
@@ -168,15 +225,16 @@ class Outbox:
                 " FROM outbox o JOIN chats c ON c.chat_id = o.chat_id"
                 " LEFT JOIN outbox e ON e.id = (SELECT MAX(id) FROM outbox"
                 "  WHERE chat_id = o.chat_id AND kind = 'edit'"
-                "  AND edit_message_id = o.message_id AND status != 'dropped')"
+                "  AND edit_message_id = o.message_id AND status NOT IN ('cancelled', 'failed'))"
                 " WHERE o.story_id = ? AND o.kind = 'story' AND c.status = 'active'"
-                " AND (o.status = 'pending' OR (o.status = 'sent' AND o.message_id IS NOT NULL"
+                " AND (o.status IN ('pending', 'sending') OR (o.status = 'sent'"
+                " AND o.message_id IS NOT NULL"
                 " AND o.sent_at >= ?))", (story_id, sent_since))
             texts: dict[str, str] = {}
             queued = 0
             waiting = False
             for r in rows:
-                if r["status"] == "pending":
+                if r["status"] in ("pending", "sending"):
                     waiting = True
                     continue
                 text = texts.get(r["lang"])
@@ -185,7 +243,7 @@ class Outbox:
                 if text == (r["edited"] or r["text"]):
                     continue
                 if r["pending_edit"] is not None:
-                    await tx.execute("UPDATE outbox SET status = 'dropped', last_error ="
+                    await tx.execute("UPDATE outbox SET status = 'cancelled', last_error ="
                                      " 'replaced by a newer edit' WHERE id = ? AND status ="
                                      " 'pending'", (r["pending_edit"],))
                 await enqueue(tx, r["chat_id"], text, kind="edit", story_id=story_id,

@@ -21,6 +21,7 @@ class Counts:
     sources: int
     failing: int
     sent_total: int
+    failed: int
 
 
 class Stats:
@@ -43,7 +44,8 @@ class Stats:
                 " (SELECT COUNT(*) FROM sources WHERE enabled = 1) AS sources,"
                 " (SELECT COUNT(*) FROM sources WHERE enabled = 1 AND error_count > 0)"
                 "  AS failing,"
-                " (SELECT COUNT(*) FROM outbox WHERE status = 'sent') AS sent_total",
+                " (SELECT COUNT(*) FROM outbox WHERE status = 'sent') AS sent_total,"
+                " (SELECT COUNT(*) FROM outbox WHERE status = 'failed') AS failed",
                 (day_ago,))
         assert row is not None
         return Counts(*(int(v) for v in row))  # columns in the order of the fields

@@ -76,8 +76,10 @@ class Store:
         self.stats = Stats(db)
 
     @classmethod
-    async def open(cls, path: Path | str, *, sandbox: bool = False) -> Store:
-        return cls(await Database.open(path, sandbox=sandbox))
+    async def open(cls, path: Path | str, *, sandbox: bool = False,
+                   busy_timeout_ms: int | None = None) -> Store:
+        extra = {"busy_timeout_ms": busy_timeout_ms} if busy_timeout_ms is not None else {}
+        return cls(await Database.open(path, sandbox=sandbox, **extra))
 
     @property
     def path(self) -> str:
@@ -97,21 +99,24 @@ class Store:
 
     # ------------------------------------------------------------ placing articles
 
-    async def place(self, article: Article, f: Features, *,
-                    notify: Notify | None = None) -> Placed:
-        """Store a new article where it belongs (see the module docstring)."""
+    async def place(self, article: Article, f: Features, *, notify: Notify | None = None,
+                    news: bool = True) -> Placed:
+        """Store a new article where it belongs (see the module docstring). When it starts a
+        story, ``notify`` gives the messages to queue; with ``news`` False the story is
+        stored as not news (never delivered, at once or in a digest) and nobody is
+        notified."""
         async with self.db.transaction() as tx:
             existing = await articles.find_existing(tx, article)
             if existing is not None:
                 return Placed(existing, "duplicate", existing.story_id,
                               duplicate_of=existing.label)
             stored = await articles.insert(tx, article)
-            return await self._place(tx, stored, f, notify)
+            return await self._place(tx, stored, f, notify if news else None, news)
 
     async def index(self, article: Article, f: Features) -> Placed:
         """Place an article stored before reprint detection (nobody is notified)."""
         async with self.db.transaction() as tx:
-            return await self._place(tx, article, f, None)
+            return await self._place(tx, article, f, None, False)
 
     async def find_reprint(self, article: Article, f: Features, *,
                            exclude: int | None = None) -> ReprintMatch | None:
@@ -121,8 +126,8 @@ class Store:
             return match_reprint(new, await index.reprint_candidates(tx, f.query_keys,
                                                                     exclude=exclude))
 
-    async def _place(self, tx: Tx, article: Article, f: Features,
-                     notify: Notify | None) -> Placed:
+    async def _place(self, tx: Tx, article: Article, f: Features, notify: Notify | None,
+                     news: bool) -> Placed:
         assert article.id is not None
         at = article_time(article)
         new = Incoming(f.fingerprint, f.story_terms, f.lemmas, f.outlet, at)
@@ -142,10 +147,10 @@ class Store:
                                                       article.id, f.story_terms, df)
             story = best_story(new, candidates, self.similarity(documents, df))
         placement = decide(new, reprint, roots, story)
-        return await self._apply(tx, article, f, placement, notify)
+        return await self._apply(tx, article, f, placement, notify, news)
 
     async def _apply(self, tx: Tx, article: Article, f: Features, placement: Placement,
-                     notify: Notify | None) -> Placed:
+                     notify: Notify | None, news: bool) -> Placed:
         assert article.id is not None
         at = article_time(article)
         kind = placement.kind
@@ -173,7 +178,7 @@ class Store:
             await stories.note_grew(tx, placement.story_id, utcnow())
             await stories.index_for_search(tx, article.id, f.title_lemmas, f.body_lemmas)
             return Placed(article, "joined", placement.story_id, placement.similarity)
-        story_id = await stories.create(tx, article.id, article.title, at)
+        story_id = await stories.create(tx, article.id, article.title, at, news=news)
         await stories.attach(tx, article.id, story_id, None, None)
         await stories.index_for_search(tx, article.id, f.title_lemmas, f.body_lemmas)
         if notify is not None:

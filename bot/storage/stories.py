@@ -33,10 +33,13 @@ class StoryRow:
 # ---------------------------------------------------------------- inside Store.place
 
 
-async def create(tx: Tx, article_id: int, title: str, at: datetime) -> int:
+async def create(tx: Tx, article_id: int, title: str, at: datetime, *,
+                 news: bool = True) -> int:
+    """A new story; ``news`` False: stored and searchable, never delivered (old news, a
+    source's baseline, the seeds)."""
     return await tx.insert(
-        "INSERT INTO stories (first_article_id, title, started_at, updated_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?)", (article_id, title, at, at, utcnow()))
+        "INSERT INTO stories (first_article_id, title, started_at, updated_at, created_at,"
+        " news) VALUES (?, ?, ?, ?, ?, ?)", (article_id, title, at, at, utcnow(), int(news)))
 
 
 async def attach(tx: Tx, article_id: int, story_id: int, reprint_of: int | None,
@@ -152,11 +155,12 @@ class Stories:
 
     async def undelivered_since(self, chat_id: int, since: datetime,
                                 limit: int = 500) -> list[StoryRow]:
-        """Stories created since ``since`` (inclusive: times are whole seconds) that were
-        never queued for the chat, oldest first."""
+        """Stories that are news, created since ``since`` (inclusive: times are whole
+        seconds) and never queued for the chat, oldest first."""
         async with self.db.read() as tx:
             return await _story_rows(
-                tx, "COALESCE(s.created_at, s.updated_at) >= ? AND NOT EXISTS (SELECT 1 FROM"
+                tx, "COALESCE(s.created_at, s.updated_at) >= ? AND s.news = 1"
+                " AND NOT EXISTS (SELECT 1 FROM"
                 " deliveries d WHERE d.chat_id = ? AND d.story_id = s.id)"
                 " ORDER BY s.created_at, s.id LIMIT ?", (since, chat_id, limit))
 

@@ -103,7 +103,8 @@ TEXTS = {
         "admin_only": "Эта команда только для администраторов бота.",
         "stats": "Статей: {articles}, сюжетов: {stories}, перепечаток: {reprints}.\n"
                  "Подписчиков: {active} активных, {paused} на паузе, {gone} недоступны.\n"
-                 "В очереди сообщений: {outbox}. Отправлено за сутки: {sent_day}.\n"
+                 "В очереди сообщений: {outbox}. Отправлено за сутки: {sent_day}."
+                 " Не удалось отправить: {failed}.\n"
                  "Источников: {sources}, с ошибками: {failing}.",
         "addsource_usage": "Напишите адрес ленты: /addsource https://example.ru/rss",
         "addsource_bad": "Не могу добавить: {error}",
@@ -117,6 +118,7 @@ TEXTS = {
         "source_paused": "Источник #{id} {name} приостановлен.",
         "source_resumed": "Источник #{id} {name} снова опрашивается.",
         "slow_down": "Слишком много команд подряд — подождите немного.",
+        "admins_only": "Настройки этого чата меняют только его администраторы.",
     },
     "en": {
         "welcome": "Hello! I follow the region's press releases and news and tell you about "
@@ -162,7 +164,8 @@ TEXTS = {
         "admin_only": "This command is for the bot's admins only.",
         "stats": "Articles: {articles}, stories: {stories}, reprints: {reprints}.\n"
                  "Subscribers: {active} active, {paused} paused, {gone} unreachable.\n"
-                 "Messages queued: {outbox}. Sent in the last day: {sent_day}.\n"
+                 "Messages queued: {outbox}. Sent in the last day: {sent_day}."
+                 " Failed: {failed}.\n"
                  "Sources: {sources}, failing: {failing}.",
         "addsource_usage": "Send the feed's address: /addsource https://example.com/rss",
         "addsource_bad": "Cannot add it: {error}",
@@ -176,6 +179,7 @@ TEXTS = {
         "source_paused": "Source #{id} {name} paused.",
         "source_resumed": "Source #{id} {name} is polled again.",
         "slow_down": "Too many commands in a row: please wait a little.",
+        "admins_only": "Only this chat's administrators change its settings.",
     },
 }
 

@@ -39,8 +39,10 @@ from bot.delivery.outcomes import (
     SENT,
     Outcome,
 )
+from bot.delivery.pacer import Pacer
 from bot.logs import redact
 from bot.storage.outbox import OutboxRow
+from bot.telegram.pacing import BULK, install_pacer
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +53,33 @@ _GONE_400 = ("chat not found", "user not found", "group chat was deactivated",
 _NOT_MODIFIED = "message is not modified"
 
 
-def make_bot(token: str, api_server: str | None = None, *, proxy: str | None = None) -> Bot:
-    """aiogram's real client, pointed at Telegram or at a self-hosted Bot API server."""
+def make_bot(token: str, api_server: str | None = None, *, proxy: str | None = None,
+             timeout: float = 60.0) -> Bot:
+    """aiogram's real client, pointed at Telegram or at a self-hosted Bot API server.
+    ``timeout`` bounds every request (long polling adds its own wait to it)."""
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
 
-    kwargs = {"proxy": proxy} if proxy else {}
+    kwargs: dict = {"timeout": timeout}
+    if proxy:
+        kwargs["proxy"] = proxy
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_server), **kwargs) \
         if api_server else AiohttpSession(**kwargs)
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
+_CODES = ((TelegramUnauthorizedError, "401"), (TelegramForbiddenError, "403"),
+          (TelegramNotFound, "404"), (TelegramConflictError, "409"),
+          (TelegramEntityTooLarge, "413"), (TelegramRetryAfter, "429"),
+          (TelegramMigrateToChat, "400"), (TelegramBadRequest, "400"),
+          (TelegramServerError, "5xx"))
+
+
 def describe(exc: BaseException) -> str:
     """One line naming the error, the token redacted, at most 300 characters."""
     if isinstance(exc, TelegramAPIError):
-        text = exc.message
+        code = next((c for cls, c in _CODES if isinstance(exc, cls)), "")
+        text = f"{code} {exc.message}".strip()
     elif isinstance(exc, ClientDecodeError):
         text = f"undecodable answer: {exc.message}"
     else:
@@ -99,12 +113,22 @@ def classify(exc: BaseException) -> Outcome:
 
 
 class TelegramTransport:
-    """Sends outbox rows with ``bot`` and classifies the outcome."""
+    """Sends outbox rows with ``bot``, paced by ``pacer`` behind people waiting for an
+    answer, and classifies the outcome."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, pacer: Pacer | None = None) -> None:
         self.bot = bot
+        self.pacer = pacer or Pacer()
+        install_pacer(bot, self.pacer)
 
     async def send(self, row: OutboxRow) -> Outcome:
+        token = BULK.set(True)
+        try:
+            return await self._send(row)
+        finally:
+            BULK.reset(token)
+
+    async def _send(self, row: OutboxRow) -> Outcome:
         preview = LinkPreviewOptions(is_disabled=not row.preview)
         try:
             if row.kind == "edit" and row.edit_message_id:
@@ -115,7 +139,8 @@ class TelegramTransport:
             else:
                 message = await self.bot.send_message(
                     row.chat_id, row.text, message_thread_id=row.thread_id,
-                    link_preview_options=preview)
+                    link_preview_options=preview,
+                    disable_notification=True if row.silent else None)
                 message_id = message.message_id
         except asyncio.CancelledError:
             raise

@@ -19,6 +19,10 @@ def build_router() -> Router:
     async def start(message: Message, store: Store) -> None:
         chat = await store.chats.upsert(message.chat.id, message.chat.type,
                                         title=message.chat.title)
+        if message.chat.type == "supergroup":  # /start in a forum topic: stories go there
+            thread = message.message_thread_id if message.is_topic_message else None
+            if thread != chat.thread_id:
+                await store.chats.update(chat.chat_id, thread_id=thread)
         await answer(message, t(chat.lang, "welcome"))
 
     @router.message(Command("stop"))

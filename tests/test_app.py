@@ -1,0 +1,110 @@
+"""The running pressbot (bot/app.py) in process, as a Telegram bot against the fake Bot API:
+start-up that never fails for Telegram's sake, supervised polling, one process per database."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import socket
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import aiohttp
+
+from bot.app import App
+from bot.config import load_settings
+
+from conftest import ROOT, SEEDS, TEST_TOKEN, wait_for
+
+
+def settings_for(tmp_path: Path, api: str, **telegram):
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[database]\npath = "{tmp_path / "p.db"}"\n[telegram]\napi_server = "{api}"\n'
+        f'[understanding]\nner = false\n[scheduler]\njitter = 0\n'
+        f'[metrics]\nenabled = true\nport = 0\n'
+        f'[[sources]]\nname = "seeds"\nkind = "files"\npath = "{SEEDS}"\n', encoding="utf-8")
+    settings = load_settings(config, env={"PRESSBOT_TOKEN": TEST_TOKEN})
+    return replace(settings, telegram=replace(settings.telegram, **telegram))
+
+
+def captured_logs() -> tuple[io.StringIO, logging.Handler]:
+    from bot.logs import TextFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(TextFormatter())
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+    return stream, handler
+
+
+async def healthz(app: App) -> tuple[int, dict]:
+    assert app.metrics is not None
+    async with aiohttp.ClientSession() as http, http.get(
+            f"http://127.0.0.1:{app.metrics.port}/healthz") as resp:
+        return resp.status, await resp.json()
+
+
+async def test_failing_getme_and_setmycommands_never_stop_start_up(tmp_path, fake_bot_api):
+    fake_bot_api.fail_methods = {"getme": 2, "setmycommands": 2}
+    stream, handler = captured_logs()
+    app = App(settings_for(tmp_path, fake_bot_api.base))
+    try:
+        await app.start()  # returns: ingestion goes on while Telegram is retried
+        assert await app.store.articles.count() == 5  # the seeds are in
+        await wait_for(lambda: any(m == "getupdates" for m, _ in fake_bot_api.calls),
+                       timeout=20)
+        await wait_for(lambda: len(fake_bot_api.commands) >= 1, timeout=30)
+        assert app.telegram.restarts >= 1
+        fake_bot_api.push_message(5, "/help")
+        await wait_for(lambda: fake_bot_api.messages_to(5), timeout=15)
+        status, body = await healthz(app)
+        assert status == 200 and body["telegram"] == "polling"
+    finally:
+        await app.stop()
+        logging.getLogger().removeHandler(handler)
+    text = stream.getvalue()
+    assert "Traceback" not in text
+    assert TEST_TOKEN not in text and TEST_TOKEN.split(":")[1] not in text
+    assert "setMyCommands failed" in text and "reading them again" in text
+
+
+async def test_unreachable_bot_api_is_reported_by_healthz_not_a_crash(tmp_path):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = App(settings_for(tmp_path, f"http://127.0.0.1:{port}"))
+    try:
+        await app.start()
+        await wait_for(lambda: app.telegram.state.startswith("restarting"), timeout=20)
+        status, body = await healthz(app)
+        assert status == 503 and body["telegram"].startswith("restarting")
+        assert TEST_TOKEN not in str(body)
+        assert await app.store.articles.count() == 5
+    finally:
+        await app.stop()
+
+
+async def test_a_second_run_on_one_database_exits_1_naming_the_holder(tmp_path, fake_bot_api):
+    settings = settings_for(tmp_path, fake_bot_api.base)
+    app = App(settings)
+    await app.start()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--database", str(settings.database), "run",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "PRESSBOT_TOKEN": TEST_TOKEN})
+        _out, err = await asyncio.wait_for(proc.communicate(), 60)
+    finally:
+        await app.stop()
+    lines = err.decode().strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, err.decode()
+    assert f"pid {os.getpid()}" in lines[0] and socket.gethostname() in lines[0]
+    # The lock went with the holder: a new run may start.
+    again = App(settings)
+    await again.start()
+    await again.stop()
