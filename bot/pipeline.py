@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from bot.cpu import off_loop
 from bot.dedup.fingerprint import fingerprint
 from bot.dedup.minhash import window_keys
 from bot.dedup.outlets import outlet_name, outlet_of
@@ -121,6 +122,15 @@ def _processed(placed: Placed, f: Features) -> Processed:
                      placed.similarity, f.understood)
 
 
+def _prepared(entry: Entry, source_id: int | None, fetched_at: datetime | None,
+              understanding: Understanding | None) -> tuple[Article, Features] | None:
+    article = prepare(entry, source_id=source_id)
+    if article is None:
+        return None
+    article = replace(article, fetched_at=fetched_at or article.fetched_at)
+    return article, features(article, understanding)
+
+
 async def process(store: Store, entries: list[Entry], *, source_id: int | None = None,
                   fetched_at: datetime | None = None,
                   understanding: Understanding | None = None,
@@ -131,13 +141,13 @@ async def process(store: Store, entries: list[Entry], *, source_id: int | None =
     results: list[Processed] = []
     warnings: list[str] = []
     for i, entry in enumerate(entries):
-        article = prepare(entry, source_id=source_id)
-        if article is None:
+        # pure and CPU-bound: in the worker thread, before the transaction
+        ready = await off_loop(_prepared, entry, source_id, fetched_at, understanding)
+        if ready is None:
             warnings.append(f"{entry.url or entry.guid or entry.origin}: no text left after "
                             "cleaning; skipped")
             continue
-        article = replace(article, fetched_at=fetched_at or article.fetched_at)
-        f = features(article, understanding)  # pure and CPU-bound: before the transaction
+        article, f = ready
         placed = await store.place(article, f, notify=notify_for(article, f),
                                    news=news[i] if news is not None else True)
         results.append(_processed(placed, f))
@@ -150,7 +160,7 @@ async def index_archive(store: Store, understanding: Understanding | None = None
     done = 0
     while batch := await store.articles.unindexed():
         for article in batch:
-            await store.index(article, features(article, understanding))
+            await store.index(article, await off_loop(features, article, understanding))
             done += 1
     return done
 

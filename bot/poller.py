@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.config import DeliveryConfig, FetchConfig, SchedulerConfig
+from bot.cpu import off_loop
 from bot.delivery.news import is_baseline, news_flags
 from bot.ingest.charset import decode
 from bot.ingest.extract import extract_main_text
@@ -45,6 +46,12 @@ def is_teaser(entry: Entry, min_chars: int) -> bool:
     plain = html_to_text(entry.text) if entry.text_is_html else entry.text
     plain = plain.strip()
     return len(plain) < min_chars or bool(_TEASER_END.search(plain))
+
+
+def _page_text(body: bytes, charset: str | None, url: str) -> str:
+    """The main text of an article page (decoded here: trafilatura misreads charsets)."""
+    html, _ = decode(body, charset)
+    return extract_main_text(html, url)
 
 
 def report(source: SourceState, results: list[Processed]) -> None:
@@ -144,8 +151,9 @@ class Poller:
         if fetched.not_modified:
             await self._succeeded(source, etag, last_modified)
             return PollResult(source=source.name, status="unchanged")
-        feed = parse_feed(fetched.body, origin=source.location, charset=fetched.charset,
-                          content_type=fetched.content_type, base_url=fetched.url)
+        feed = await off_loop(parse_feed, fetched.body, origin=source.location,
+                              charset=fetched.charset, content_type=fetched.content_type,
+                              base_url=fetched.url)
         stored = await self.store.articles.known_urls([e.url for e in feed.entries if e.url])
         fresh = [e for e in feed.entries if not e.url or e.url not in stored]
         entries = await self._with_full_text(fresh, feed.warnings, public_only)
@@ -176,8 +184,7 @@ class Poller:
             try:
                 page = await self.fetcher.fetch(entry.url, accept=ACCEPT_PAGE,
                                                 public_only=public_only)
-                html, _ = decode(page.body, page.charset)
-                text = await asyncio.to_thread(extract_main_text, html, page.url)
+                text = await off_loop(_page_text, page.body, page.charset, page.url)
             except FetchError as exc:
                 warnings.append(f"full text of {entry.url}: {exc}; kept the feed text")
                 return entry
@@ -197,7 +204,7 @@ class Poller:
         paths = list_documents(folder)
         for path in paths:
             try:
-                entries.extend(read_document(path))
+                entries.extend(await off_loop(read_document, path))
             except FileReadError as exc:
                 warnings.append(str(exc))
         results, more = await process(self.store, entries, source_id=source.id,

@@ -35,7 +35,7 @@ from bot.storage.store import Store
 from bot.telegram.transport import TelegramTransport
 from bot.understand.analyzer import Understanding
 
-from conftest import SHARED, fetch_one, fetch_rows, rss
+from conftest import SHARED, fetch_one, fetch_rows, rss, wait_for
 
 SANITIZE = SHARED / "corpora" / "feedparser-tests" / "tests" / "wellformed" / "sanitize"
 RIA = SHARED / "eval" / "ria_news_topics" / "ria_news_topics_9.csv"
@@ -181,3 +181,34 @@ async def test_hostile_sources_fail_alone_and_the_good_one_is_ingested(tmp_path,
     assert sources["good"].error_count == 0
     assert grown_mb < 200, grown_mb
     assert Path(tmp_path / "p.db").stat().st_size < 20 * 1024 * 1024
+
+
+async def test_a_command_is_answered_while_a_big_feed_is_processed(store, tg_bot, fake_bot_api,
+                                                                  feed_server, fetch_config,
+                                                                  scheduler_config):
+    """Parsing, cleaning and understanding run off the event loop: /help is answered before
+    the feed is done (an ordering check, not a timing one)."""
+    from test_bot_e2e import running_bot, stop_bot
+
+    with RIA.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))[:200]
+    feed_server.add("/big", rss([{"title": r["title"], "link": feed_server.url(f"/a/{i}"),
+                                  "description": r["content"][:6000]}
+                                 for i, r in enumerate(rows)]))
+    (state,) = await store.sources.sync((SourceConfig("big", "feed",
+                                                      url=feed_server.url("/big")),))
+    dp, task = await running_bot(store, tg_bot)
+    fetch = dataclasses.replace(fetch_config, fulltext_min_chars=0, max_body_bytes=50_000_000)
+    try:
+        async with Fetcher(fetch) as fetcher:
+            poller = Poller(store, fetcher, fetch, scheduler_config,
+                            understanding=Understanding(default_topics(), ner=False))
+            polling = asyncio.create_task(poller.poll(state.id))
+            await wait_for(lambda: feed_server.hits("/big"))
+            fake_bot_api.push_message(77, "/help")
+            await wait_for(lambda: fake_bot_api.messages_to(77), timeout=30)
+            assert not polling.done(), f"the feed was done first: {polling.result()}"
+            result = await polling
+        assert result.status == "ok" and result.new >= 190
+    finally:
+        await stop_bot(dp, task)
