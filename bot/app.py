@@ -32,7 +32,7 @@ from bot.models import CONSOLE_CHAT
 from bot.pipeline import catch_up
 from bot.poller import Poller
 from bot.scheduler import SourceScheduler
-from bot.storage.db import utcnow
+from bot.storage.db import DatabaseError, utcnow
 from bot.storage.lock import InstanceLock
 from bot.storage.store import Store
 from bot.understand.analyzer import Understanding
@@ -115,6 +115,11 @@ class App:
 
         try:
             self.store = store = await Store.open(settings.database)
+            check = await store.stats.integrity()
+            if check != "ok":
+                raise DatabaseError(f"database {settings.database} is damaged (quick_check:"
+                                    f" {check[:120]}); `pressbot restore BACKUP` brings back a"
+                                    " backup")
             released = await store.outbox.release_all_claims()
             if released:
                 log.warning("%d messages were being sent when pressbot last stopped; they go"

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,8 +23,9 @@ from bot.ingest.files import FileReadError, list_documents, read_document
 from bot.models import Entry, PollResult, SourceState
 from bot.pipeline import Processed, catch_up, process
 from bot.poller import Poller
-from bot.storage.db import DatabaseError, utcnow
+from bot.storage.db import DatabaseError, damaged_hint, describe, utcnow
 from bot.storage.store import Store
+from bot.text.morph import lemma, words
 from bot.understand.analyzer import Understanding
 
 log = logging.getLogger("pressbot")
@@ -294,6 +296,15 @@ async def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    async with await Store.open(settings.database) as store:
+        count = await store.stories.rebuild_search(
+            lambda title, text: ([lemma(w) for w in words(title)],
+                                 [lemma(w) for w in words(text)]))
+    print(f"search index rebuilt: {count} articles")
+    return 0
+
+
 async def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database) as store:
         articles = await store.articles.latest(args.limit)
@@ -371,6 +382,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", type=Path, metavar="PATH")
     p.set_defaults(func=cmd_restore)
 
+    p = sub.add_parser("reindex", help="rebuild the search index from the stored articles "
+                       "(when /search reports it damaged)")
+    p.set_defaults(func=cmd_reindex)
+
     p = sub.add_parser("articles", help="the latest stored articles")
     p.add_argument("--limit", type=positive_int, default=20, metavar="N")
     p.set_defaults(func=cmd_articles)
@@ -397,6 +412,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(args.func(args, settings))
     except DatabaseError as exc:
         print(f"pressbot: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:  # a damaged file, a full disk, an I/O error: one line
+        print(f"pressbot: database {settings.database}: {describe(exc)}"
+              f"{damaged_hint(exc)}", file=sys.stderr)
         return 1
     except OSError as exc:  # a path that cannot be read or written
         print(f"pressbot: {exc}", file=sys.stderr)

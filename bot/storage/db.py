@@ -68,6 +68,19 @@ def describe(exc: BaseException) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")[:200]
 
 
+def damaged_hint(exc: BaseException) -> str:
+    """What to do about an error that says the file is damaged."""
+    text = str(exc).lower()
+    if "article_search" in text or "fts5" in text:
+        return " (the search index is damaged: `pressbot reindex` rebuilds it)"
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return (" (the file is damaged: `pressbot restore BACKUP` brings back a backup; a"
+                " damaged search index alone is rebuilt by `pressbot reindex`)")
+    if "full" in text:
+        return " (the disk is full: free some space)"
+    return ""
+
+
 class Tx:
     """SQL on one connection, inside a transaction (writes) or not (reads). Datetime
     parameters are stored as UTC text."""
@@ -147,7 +160,12 @@ class Database:
             raise
         except (sqlite3.Error, UnicodeDecodeError, ValueError) as exc:
             await db._close_connections()
-            raise DatabaseError(f"cannot use database {target}: {describe(exc)}") from None
+            if isinstance(exc, UnicodeDecodeError | ValueError):  # bytes where names belong
+                why = "its schema is damaged"
+                hint = " (`pressbot restore BACKUP` brings back a backup)"
+            else:
+                why, hint = describe(exc), damaged_hint(exc)
+            raise DatabaseError(f"cannot use database {target}: {why}{hint}") from None
         if sandbox:
             await writer.execute("BEGIN IMMEDIATE")
         return db

@@ -6,6 +6,12 @@ Never edit a migration that has shipped: add a new one. Each is a tuple of singl
 
 from __future__ import annotations
 
+# The search index's definition (pressbot reindex builds a fresh one from it).
+SEARCH_TABLE = """CREATE VIRTUAL TABLE {name} USING fts5(
+            title, body, content='', tokenize='unicode61 remove_diacritics 0'
+        )"""
+SEARCH_SHADOWS = ("data", "idx", "docsize", "config")
+
 MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     (1, "sources and articles", (
         """CREATE TABLE sources (
@@ -162,9 +168,7 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         # Lemmas of each original article (reprints add nothing new), for /search: title and
         # text in separate columns so that a title hit weighs more. Contentless: the text is
         # in articles; this holds only the index.
-        """CREATE VIRTUAL TABLE article_search USING fts5(
-            title, body, content='', tokenize='unicode61 remove_diacritics 0'
-        )""",
+        SEARCH_TABLE.format(name="article_search"),
         # When pressbot created the story (started_at is the article's own time, which can be
         # days earlier): digests take the stories created since the last one.
         "ALTER TABLE stories ADD COLUMN created_at TEXT",

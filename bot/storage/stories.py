@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.storage.db import Database, Tx, from_db_time, utcnow
+from bot.storage.migrations import SEARCH_SHADOWS, SEARCH_TABLE
 
 SEARCH_BODY_LEMMAS = 1500  # the lead and more: enough to find a story, bounded in size
 
@@ -129,6 +130,32 @@ class Stories:
         async with self.db.transaction() as tx:
             for article_id, title_lemmas, body_lemmas in batch:
                 await index_for_search(tx, article_id, title_lemmas, body_lemmas)
+
+    async def rebuild_search(self, lemmatize) -> int:
+        """Empty the search index and put every original article back in it (a damaged
+        index: `pressbot reindex`). ``lemmatize(title, text)`` gives the lemmas."""
+        async with self.db.transaction() as tx:
+            # A fresh, empty index's own records replace the damaged ones (an index whose
+            # structure record is damaged cannot even be opened to be emptied).
+            await tx.execute(SEARCH_TABLE.format(name="article_search_fresh"))
+            for part in SEARCH_SHADOWS:
+                await tx.execute(f"DELETE FROM article_search_{part}")
+                await tx.execute(f"INSERT INTO article_search_{part}"
+                                 f" SELECT * FROM article_search_fresh_{part}")
+            await tx.execute("DROP TABLE article_search_fresh")
+            await tx.execute("DELETE FROM search_indexed")
+        done = 0
+        while True:
+            async with self.db.read() as tx:
+                rows = await tx.fetchall(
+                    "SELECT a.id, a.title, a.text FROM articles a LEFT JOIN search_indexed s"
+                    " ON s.article_id = a.id WHERE s.article_id IS NULL"
+                    " AND a.reprint_of IS NULL AND a.story_id IS NOT NULL ORDER BY a.id"
+                    " LIMIT 500")
+            if not rows:
+                return done
+            await self.index_for_search([(r[0], *lemmatize(r[1], r[2])) for r in rows])
+            done += len(rows)
 
     async def search(self, query: str, limit: int = 5) -> list[int]:
         """Story ids best matching an FTS5 query, best first, newest first among equals."""

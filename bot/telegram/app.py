@@ -10,7 +10,7 @@ from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 
 from bot.config import Settings
 from bot.storage.store import Store
-from bot.telegram.handlers import admin, fallback, filters, settings, start, stories
+from bot.telegram.handlers import admin, errors, fallback, filters, settings, start, stories
 from bot.telegram.permissions import ChatAdmins
 from bot.telegram.texts import ADMIN_COMMANDS, COMMANDS
 from bot.telegram.throttle import Throttle
@@ -31,7 +31,7 @@ def build_dispatcher(store: Store, config: Settings, *, wake: Callable[[], None]
     for observer in (dp.message, dp.callback_query):  # in this order: throttle, then rights
         observer.outer_middleware(throttle)
         observer.outer_middleware(admins)
-    for module in (start, filters, settings, stories, admin, fallback):  # fallback last
+    for module in (errors, start, filters, settings, stories, admin, fallback):  # fallback last
         dp.include_router(module.build_router())
     return dp
 

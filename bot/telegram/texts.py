@@ -119,6 +119,7 @@ TEXTS = {
         "source_resumed": "Источник #{id} {name} снова опрашивается.",
         "slow_down": "Слишком много команд подряд — подождите немного.",
         "admins_only": "Настройки этого чата меняют только его администраторы.",
+        "failed": "Не получилось: что-то сломалось у меня. Попробуйте позже.",
     },
     "en": {
         "welcome": "Hello! I follow the region's press releases and news and tell you about "
@@ -180,6 +181,7 @@ TEXTS = {
         "source_resumed": "Source #{id} {name} is polled again.",
         "slow_down": "Too many commands in a row: please wait a little.",
         "admins_only": "Only this chat's administrators change its settings.",
+        "failed": "That did not work: something broke on my side. Please try again later.",
     },
 }
 
