@@ -21,6 +21,11 @@ FIGURE = re.compile(
 _CLAUSE_BREAK = re.compile(r"[,;:()«»\"“”]|\s[–—-]\s")
 
 
+def stated_figure(sentence: str) -> bool:
+    """Whether a sentence states an amount with its unit or scale (a quick test)."""
+    return any(m.group("scale") or m.group("unit") for m in FIGURE.finditer(sentence))
+
+
 def _context(sentence: str, start: int) -> str:
     """Up to seven words before the number, within its clause; a clause of one or two words
     ("почти", "– на") takes the clause before it too."""
