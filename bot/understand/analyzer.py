@@ -22,7 +22,10 @@ class Understood:
 
 
 class Understanding:
-    """Configured once (taxonomy, summary length), then applied to each article."""
+    """Configured once (taxonomy, summary length), then applied to each article. With `ner`
+    natasha's models run: NER for names, and syntax for the key figures' phrases (loaded on
+    the first figure); without it no model is loaded (places by gazetteer, figures by the
+    words around the amount)."""
 
     def __init__(self, topics: Sequence[TopicConfig], summary_chars: int = MAX_CHARS,
                  ner: bool = True) -> None:
@@ -35,7 +38,7 @@ class Understanding:
         return cls(settings.topics, settings.summary_chars, settings.ner)
 
     def __call__(self, title: str, text: str) -> Understood:
-        summary = summarize(title, text, self.summary_chars)
+        summary = summarize(title, text, self.summary_chars, parse=self.ner)
         return Understood(topics=tuple(self.tagger.tag(title, text)),
                           summary=summary.text or None, key_figures=summary.key_figures,
                           entities=extract(title, text) if self.ner else Entities(
