@@ -38,7 +38,7 @@ from bot.storage.store import Store
 from bot.understand.analyzer import Understanding
 
 log = logging.getLogger(__name__)
-STOP_POLLS_WAIT = 10.0  # seconds a poll in progress may take to finish at stop
+STOP_POLLS_WAIT = 1.5  # seconds a poll in progress may take to finish at stop (Ctrl-C)
 
 
 class App:
@@ -178,7 +178,9 @@ class App:
         if self.scheduler is not None:
             self.scheduler.shutdown()
         if self.poller is not None and not await self.poller.wait_idle(STOP_POLLS_WAIT):
-            log.warning("stopping with polls in progress; they run again at the next start")
+            cancelled = await self.poller.cancel_all()
+            log.warning("stopped %d polls in progress; they run again at the next start",
+                        cancelled)
         if self.telegram is not None:
             await self.telegram.stop()
         if self._tasks:

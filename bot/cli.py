@@ -57,6 +57,18 @@ class Progress:
         self.done = 0
         self.stream = stream
         self.enabled = stream.isatty() and total > 0
+        self.line = ""
+        if self.enabled:  # log lines clear the bar, print, and draw it again below
+            logs.PROGRESS = self
+
+    def clear(self) -> None:
+        if self.line:
+            self.stream.write("\r" + " " * len(self.line) + "\r")
+
+    def redraw(self) -> None:
+        if self.line:
+            self.stream.write(self.line)
+            self.stream.flush()
 
     def step(self, label: str) -> None:
         self.done += 1
@@ -64,11 +76,15 @@ class Progress:
             return
         width = 30
         filled = width * self.done // self.total
-        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
-                          f" {label[:40]:<40}")
+        self.clear()
+        self.line = (f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
+                     f" {label[:40]:<40}")
+        self.stream.write("\r" + self.line)
         self.stream.flush()
         if self.done == self.total:
             self.stream.write("\n")
+            self.line = ""
+            logs.PROGRESS = None
 
 
 # ---------------------------------------------------------------- commands
@@ -279,8 +295,8 @@ async def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage.backup import backup
 
-    size = await asyncio.to_thread(backup, settings.database, args.path)
-    print(f"backed up {settings.database} to {args.path} ({size / 1e6:.1f} MB), "
+    written, size = await asyncio.to_thread(backup, settings.database, args.path)
+    print(f"backed up {settings.database} to {written} ({size / 1e6:.1f} MB), "
           "integrity_check ok")
     return 0
 
@@ -374,7 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("backup", help="copy the database to PATH (a file, or a folder for a "
                        "time-stamped file) with SQLite's online backup, safe while running")
-    p.add_argument("path", type=Path, metavar="PATH")
+    p.add_argument("path", metavar="PATH")
     p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("restore", help="replace the database with the backup at PATH (stop "
@@ -395,8 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = args.log_level or ("INFO" if args.command == "run" else "WARNING")
-    logs.setup(level, args.log_format)
+    logs.setup(args.log_level or "WARNING", args.log_format)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
@@ -404,6 +419,11 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
+    # A Telegram bot logs what it does; in console mode the terminal is the chat, and only
+    # warnings go to stderr, unless --log-level says otherwise.
+    console = args.command == "run" and (args.console or not settings.telegram.token)
+    if args.command == "run" and not console and not args.log_level:
+        logs.setup("INFO", args.log_format)
     if args.database is not None:
         from dataclasses import replace
 

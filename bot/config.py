@@ -84,6 +84,8 @@ class TelegramConfig:
                                     max=86400)
     max_attempts: int = key(10, "attempts at sending one message before it fails", min=1,
                             max=100)
+    max_words: int = key(50, "words and names one chat may follow and exclude in all", min=1,
+                         max=1000)
 
     def __repr__(self) -> str:  # never print the token
         shown = "set" if self.token else "unset"

@@ -42,8 +42,23 @@ class TextFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+# A progress bar on the same terminal (pressbot poll): log lines clear it and draw it again.
+PROGRESS = None
+
+
+class _Handler(logging.StreamHandler):
+    def emit(self, record: logging.LogRecord) -> None:
+        bar = PROGRESS
+        if bar is not None and bar.stream is self.stream:
+            bar.clear()
+            super().emit(record)
+            bar.redraw()
+        else:
+            super().emit(record)
+
+
 def setup(level: str, fmt: str = "text", stream=None) -> None:
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = _Handler(stream or sys.stderr)
     handler.setFormatter(JSONFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

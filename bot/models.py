@@ -92,6 +92,8 @@ class Chat:
     thread_id: int | None  # a forum topic
     status: str  # "active" | "paused" | "blocked" | "dead"
     last_digest_at: datetime | None
+    quiet_start: str | None = None  # "HH:MM" local: stories sent silently from here ...
+    quiet_end: str | None = None  # ... to here
 
 
 # The values a chat chose, by filter kind: "topic" -> topic ids, "place" -> place tags,

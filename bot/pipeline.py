@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -31,6 +31,7 @@ from bot.features import Features
 from bot.ingest.clean import clean_text, clean_title
 from bot.ingest.htmltext import html_to_text
 from bot.models import Article, Entry
+from bot.storage.db import utcnow
 from bot.storage.store import Notify, Placed, Store
 from bot.text.morph import lemma, words
 from bot.understand.analyzer import Understanding, Understood
@@ -105,16 +106,23 @@ def features(article: Article, understanding: Understanding | None = None) -> Fe
                     story_lemmas(article.title, article.text), len(words(article.title)))
 
 
-def notify_for(article: Article, f: Features) -> Notify:
-    """The delivery decision for the story this article would start."""
+def notify_for(article: Article, f: Features, source_name: str | None = None,
+               page: Callable[[int], str | None] = lambda story_id: None) -> Notify:
+    """The delivery decision for the story this article would start; the outlet is named by
+    its source (``source_name``), else by its host."""
     u = f.understood
+    outlet = source_name or (outlet_name(f.outlet) if f.outlet else "")
     view = StoryView(story_id=0, title=article.title, url=article.url,
                      summary=u.summary, key_figures=u.key_figures,
-                     outlets=(outlet_name(f.outlet),) if f.outlet else (),
-                     topics=tuple(t.id for t in u.topics))
+                     outlets=(outlet,) if outlet else (),
+                     topics=tuple(t.id for t in u.topics),
+                     places=tuple(sorted(u.entities.places)),
+                     at=article.published or article.fetched_at or utcnow())
+    names = frozenset(n.casefold() for n in (*u.entities.people, *u.entities.organizations))
     facts = StoryFacts(topics=frozenset(t.id for t in u.topics),
-                       places=frozenset(u.entities.places), lemmas=f.lemmas)
-    return notify_new_story(view, facts)
+                       places=frozenset(u.entities.places), lemmas=f.lemmas, names=names,
+                       outlets=frozenset({outlet}) if outlet else frozenset())
+    return notify_new_story(view, facts, utcnow, page)
 
 
 def _processed(placed: Placed, f: Features) -> Processed:
@@ -134,7 +142,9 @@ def _prepared(entry: Entry, source_id: int | None, fetched_at: datetime | None,
 async def process(store: Store, entries: list[Entry], *, source_id: int | None = None,
                   fetched_at: datetime | None = None,
                   understanding: Understanding | None = None,
-                  news: Sequence[bool] | None = None) -> tuple[list[Processed], list[str]]:
+                  news: Sequence[bool] | None = None, source_name: str | None = None,
+                  page: Callable[[int], str | None] = lambda story_id: None
+                  ) -> tuple[list[Processed], list[str]]:
     """Run entries through the pipeline in order; return results and per-entry warnings.
     ``news`` says for each entry whether it may be delivered (bot/delivery/news.py); by
     default every one may."""
@@ -148,7 +158,7 @@ async def process(store: Store, entries: list[Entry], *, source_id: int | None =
                             "cleaning; skipped")
             continue
         article, f = ready
-        placed = await store.place(article, f, notify=notify_for(article, f),
+        placed = await store.place(article, f, notify=notify_for(article, f, source_name, page),
                                    news=news[i] if news is not None else True)
         results.append(_processed(placed, f))
     return results, warnings

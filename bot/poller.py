@@ -70,8 +70,11 @@ class Poller:
                  scheduler_config: SchedulerConfig,
                  clock: Callable[[], datetime] = utcnow,
                  understanding: Understanding | None = None,
-                 delivery: DeliveryConfig | None = None) -> None:
+                 delivery: DeliveryConfig | None = None,
+                 page: Callable[[int], str | None] = lambda story_id: None) -> None:
+        """``page`` links a story to its page in the web archive (when it is served)."""
         self.store = store
+        self.page = page
         self.delivery = delivery or DeliveryConfig()
         self.understanding = understanding
         self.fetcher = fetcher
@@ -82,6 +85,8 @@ class Poller:
         # parsed feed waits in memory for the pipeline; this bounds how many do.
         self._slots = asyncio.Semaphore(fetch_config.concurrency)
         self._running = 0
+        self._tasks: set[asyncio.Task] = set()
+        self._cancelling = False
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -89,13 +94,31 @@ class Poller:
         """Poll one source now and record the outcome; never raises for a source's fault."""
         self._running += 1
         self._idle.clear()
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
             async with self._slots:
                 return await self._poll(source_id)
+        except asyncio.CancelledError:
+            if not self._cancelling:
+                raise
+            # stopping: what was stored is stored (each article in its own transaction)
+            return PollResult(source=f"#{source_id}", status="failed", error="stopped")
         finally:
             self._running -= 1
+            self._tasks.discard(task)
             if not self._running:
                 self._idle.set()
+
+    async def cancel_all(self) -> int:
+        """Stop the polls in progress (at stop, after a grace period); returns how many."""
+        self._cancelling = True
+        tasks = [t for t in self._tasks if not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return len(tasks)
 
     async def wait_idle(self, timeout: float) -> bool:
         """Wait until no poll is in progress (at stop: what was fetched gets stored)."""
@@ -162,7 +185,8 @@ class Poller:
         news = news_flags(entries, self.clock(), max_age, baseline=baseline,
                           first_max=self.delivery.first_poll_max)
         results, warnings = await process(self.store, entries, source_id=source.id,
-                                          understanding=self.understanding, news=news)
+                                          understanding=self.understanding, news=news,
+                                          source_name=source.name, page=self.page)
         report(source, results)
         await self._succeeded(source, etag, last_modified)
         new = sum(r.stored for r in results)

@@ -35,7 +35,7 @@ async def test_backup_while_writing_is_consistent_and_restores(tmp_path):
         await process(store, entries[:2], understanding=UNDERSTANDING)
         # Back up from another thread while this connection keeps writing.
         writing = asyncio.create_task(process(store, entries[2:], understanding=UNDERSTANDING))
-        size = await asyncio.to_thread(backup, path, tmp_path / "b.db")
+        _, size = await asyncio.to_thread(backup, path, tmp_path / "b.db")
         await writing
         live_count = (await fetch_one(store, "SELECT COUNT(*) FROM articles"))[0]
     assert size > 0 and live_count == 5
@@ -45,9 +45,14 @@ async def test_backup_while_writing_is_consistent_and_restores(tmp_path):
     assert 2 <= backed <= 5  # a consistent snapshot from some moment of the writing
     copy.close()
     assert not list(tmp_path.glob("*.partial"))
-    # A folder as target gets a time-stamped file.
-    backup(path, tmp_path)
-    assert len(list(tmp_path.glob("pressbot-*.db"))) == 1
+    # A folder as target gets a time-stamped file; a new folder named with a final / is
+    # created; a missing parent folder is a clear error.
+    written, _ = backup(path, tmp_path)
+    assert len(list(tmp_path.glob("pressbot-*.db"))) == 1 and written.parent == tmp_path
+    written, _ = backup(path, f"{tmp_path}/new/folder/")
+    assert written.parent == tmp_path / "new" / "folder" and written.name.startswith("pressbot-")
+    with pytest.raises(DatabaseError, match="does not exist"):
+        backup(path, tmp_path / "nowhere" / "b.db")
 
     saved = restore(tmp_path / "b.db", path)
     assert saved is not None and saved.exists()

@@ -81,14 +81,23 @@ async def test_mode_time_tz_validation(store, tg_bot, fake_bot_api):
     try:
         for n, text in enumerate(("/start", "/mode digest", "/mode sometimes", "/time 7:30",
                                   "/time 25:00", "/tz UTC+7", "/tz Europe/Nowhere",
-                                  "/tz Asia/Tomsk"), start=1):
+                                  "/tz Asia/Tomsk", "/time 9", "/tz Asia", "/mode",
+                                  "/quiet 22:00-08:00", "/settings"), start=1):
             fake_bot_api.push_message(502, text)  # one at a time, as a person types
             got = await replies(fake_bot_api, 502, n)
-        assert got[1] == "Режим: digest." and "/mode instant" in got[2]
-        assert got[3] == "Дайджест будет приходить в 07:30." and "/time 09:00" in got[4]
-        assert got[5] == "Часовой пояс: UTC+07:00." and "/tz Asia/Tomsk" in got[6]
+        # Every change answers with the settings in words, never a raw value.
+        assert "Режим: дайджест раз в день в 09:00 (Asia/Tomsk)." in got[1]
+        assert "/mode instant" in got[2] and "Режим: дайджест" in got[2]
+        assert "Режим: дайджест раз в день в 07:30" in got[3] and "/time 9" in got[4]
+        assert "Часовой пояс: UTC+07:00." in got[5] and "/tz Asia/Tomsk" in got[6]
+        assert "в 09:00 (Asia/Tomsk)" in got[8]  # /time 9
+        assert "часть света" in got[9] and "Asia/Novosibirsk" in got[9]  # /tz Asia
+        assert "Режим: дайджест" in got[10] and "/mode digest" in got[10]
+        assert "Тихие часы: 22:00–08:00" in got[11] and "Тихие часы: 22:00–08:00" in got[12]
+        assert "digest" not in got[1] and "instant" not in got[1]
         chat = await store.chats.get(502)
-        assert (chat.mode, chat.digest_time, chat.tz) == ("digest", "07:30", "Asia/Tomsk")
+        assert (chat.mode, chat.digest_time, chat.tz) == ("digest", "09:00", "Asia/Tomsk")
+        assert (chat.quiet_start, chat.quiet_end) == ("22:00", "08:00")
     finally:
         await stop_bot(dp, task)
 

@@ -177,9 +177,9 @@ async def test_run_edits_a_sent_story_when_another_outlet_carries_it(tmp_path, f
         _out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err.decode()
     (message,) = fake_bot_api.messages_to(700)  # the story once
-    assert "Источник: 127.0.0.1" in parse(message.text)
+    assert "Источник: tomsk" in parse(message.text)  # the source's name in the config
     (edit,) = [e for e in fake_bot_api.edits if int(e["chat_id"]) == 700]
     assert int(edit["message_id"]) == message.message_id
     shown = parse(str(edit["text"]))
-    assert "Источники (2): 127.0.0.1, localhost" in shown
+    assert "Источники (2): tomsk, localhost" in shown
     assert "15,6 млрд рублей" in shown  # the same story, only its sources changed

@@ -6,14 +6,15 @@ the result in the outbox through the storage layer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, time, timedelta
 
 from bot.config import TopicConfig
 from bot.dedup.outlets import outlet_name, outlet_of
 from bot.delivery.match import Filters, StoryFacts, filters_from_values, matches, story_lemmas
+from bot.delivery.quiet import in_quiet_hours
 from bot.delivery.render import StoryView, digest_messages
+from bot.delivery.zones import zone
 from bot.models import Chat
 from bot.storage.store import Store
 from bot.storage.stories import StoryRow
@@ -23,18 +24,6 @@ log = logging.getLogger(__name__)
 FIRST_WINDOW = timedelta(hours=24)  # a chat's first digest covers the last day
 MAX_STORIES = 40  # per digest; the ones with the most outlets first
 OTHER = "other"
-
-
-def zone(tz: str) -> tzinfo:
-    """'Asia/Tomsk' or 'UTC+07:00' (as /tz stores it); UTC when unknown."""
-    if tz.startswith("UTC") and len(tz) > 3:
-        sign = -1 if tz[3] == "-" else 1
-        hours, _, minutes = tz[4:].partition(":")
-        return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes or 0)))
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
 
 
 def last_scheduled(digest_time: str, tz: str, now: datetime) -> datetime:
@@ -57,20 +46,30 @@ def is_due(chat: Chat, now: datetime) -> bool:
     return chat.last_digest_at < last_scheduled(chat.digest_time, chat.tz, now)
 
 
-def facts_of(story: StoryRow) -> StoryFacts:
-    return StoryFacts(topics=frozenset(story.topics), places=story.places,
-                      lemmas=story_lemmas(story.title, story.text))
-
-
-def view_of(story: StoryRow) -> StoryView:
+def outlets_of(story: StoryRow) -> list[str]:
+    """The names of the outlets that carried a story, first the original's: a source's name
+    (the config's, or a chat-added feed's title), else the article's host."""
     outlets: list[str] = []
-    for url, origin in story.sources:
-        name = outlet_name(outlet_of(url, origin))
+    for url, origin, source in story.sources:
+        name = source or outlet_name(outlet_of(url, origin))
         if name and name not in outlets:
             outlets.append(name)
+    return outlets
+
+
+def facts_of(story: StoryRow) -> StoryFacts:
+    return StoryFacts(topics=frozenset(story.topics), places=story.places,
+                      lemmas=story_lemmas(story.title, story.text), names=story.names,
+                      outlets=frozenset(outlets_of(story)))
+
+
+def view_of(story: StoryRow, page: Callable[[int], str | None] = lambda story_id: None
+            ) -> StoryView:
     return StoryView(story_id=story.story_id, title=story.title, url=story.url,
                      summary=story.summary, key_figures=story.key_figures,
-                     outlets=tuple(outlets), topics=story.topics)
+                     outlets=tuple(outlets_of(story)), topics=story.topics,
+                     places=tuple(sorted(story.places)), at=story.published,
+                     page=page(story.story_id))
 
 
 def group(stories: Sequence[StoryRow], filters: Filters, topics: Sequence[TopicConfig],
@@ -121,10 +120,12 @@ async def send_digest(store: Store, chat: Chat, filters: Filters,
     since = chat.last_digest_at or now - FIRST_WINDOW
     stories = pick(await store.stories.undelivered_since(chat.chat_id, since), filters,
                    facts=facts)
-    messages = digest_messages(group(stories, filters, topics, chat.lang), chat.lang) \
+    messages = digest_messages(group(stories, filters, topics, chat.lang), chat.lang,
+                               chat.tz) \
         if stories else []
     return await store.outbox.enqueue_digest(chat.chat_id, [s.story_id for s in stories],
-                                             messages, now, thread_id=chat.thread_id)
+                                             messages, now, thread_id=chat.thread_id,
+                                             silent=in_quiet_hours(chat, now))
 
 
 async def digest_tick(store: Store, topics: Sequence[TopicConfig], now: datetime) -> int:

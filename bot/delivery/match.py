@@ -1,10 +1,13 @@
 """Does a story match a chat's filters? Pure.
 
-A chat matches when any chosen topic, place or followed word matches and no excluded word does;
-no filters at all means everything. Words are matched by lemma stem: a followed word's lemma
+Filters narrow: any of the chosen topics, AND any of the chosen places, AND any of the followed
+words or names (each dimension only when something is chosen in it), and none of the excluded
+words, and not only from muted outlets. No filters at all means every story. Words are matched
+by lemma stem: a followed word's lemma
 without a final vowel, й or ь must begin a lemma of the story ("химия" -> "хими" matches
 "химической", "химик"; not "химчистка"), so Russian inflection and derivation both match.
-Phrases match consecutive lemmas the same way.
+Phrases match consecutive lemmas the same way. A followed name also matches the normal form
+of a person or organisation that NER found ("Владимир Мазур" for "Владимира Мазура").
 """
 
 from __future__ import annotations
@@ -52,10 +55,12 @@ class Filters:
     places: frozenset[str] = frozenset()
     follow: tuple[tuple[str, ...], ...] = ()  # phrase stems
     exclude: tuple[tuple[str, ...], ...] = ()
+    mutes: frozenset[str] = frozenset()  # outlet names
+    follow_names: frozenset[str] = frozenset()  # the followed values, case-folded
 
     @property
     def empty(self) -> bool:
-        return not (self.topics or self.places or self.follow)
+        return not (self.topics or self.places or self.follow or self.exclude or self.mutes)
 
 
 @dataclass(frozen=True)
@@ -63,26 +68,38 @@ class StoryFacts:
     topics: frozenset[str]
     places: frozenset[str]
     lemmas: list[str]  # title and text, in order
+    names: frozenset[str] = frozenset()  # people and organisations, case-folded
+    outlets: frozenset[str] = frozenset()  # the outlets that carried it
 
 
 def filters_from_values(values: FilterValues) -> Filters:
     return Filters(topics=frozenset(values.get("topic", ())),
                    places=frozenset(values.get("place", ())),
                    follow=tuple(phrase_stems(v) for v in values.get("follow", ())),
-                   exclude=tuple(phrase_stems(v) for v in values.get("exclude", ())))
+                   exclude=tuple(phrase_stems(v) for v in values.get("exclude", ())),
+                   mutes=frozenset(values.get("mute", ())),
+                   follow_names=frozenset(v.casefold() for v in values.get("follow", ())))
 
 
 def story_lemmas(title: str, text: str) -> list[str]:
     return [lemma(w) for w in words(f"{title}\n{text}")]
 
 
+def _names_match(followed: frozenset[str], names: frozenset[str]) -> bool:
+    return any(f == n or f in n.split() for f in followed for n in names)
+
+
 def matches(filters: Filters, facts: StoryFacts) -> bool:
     if any(contains(facts.lemmas, p) for p in filters.exclude):
         return False
-    if filters.empty:
-        return True
-    return bool(filters.topics & facts.topics or filters.places & facts.places
-                or any(contains(facts.lemmas, p) for p in filters.follow))
+    if filters.mutes and facts.outlets and facts.outlets <= filters.mutes:
+        return False
+    if filters.topics and not filters.topics & facts.topics:
+        return False
+    if filters.places and not filters.places & facts.places:
+        return False
+    return not filters.follow or any(contains(facts.lemmas, p) for p in filters.follow) \
+        or _names_match(filters.follow_names, facts.names)
 
 
 _TOKEN = re.compile(r"\w+")

@@ -7,6 +7,10 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+
+from bot.delivery.zones import zone
+from bot.understand.places import place_name
 
 LIMIT = 4096
 SUMMARY_MAX = 1200  # characters of escaped summary in one item; an item stays under 2,600
@@ -21,14 +25,30 @@ class StoryView:
     key_figures: tuple[str, ...]
     outlets: tuple[str, ...]  # first the original's
     topics: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()  # place tags, most specific first
+    at: datetime | None = None  # the first article's time
+    page: str | None = None  # the story's page in the web archive ("все источники")
 
 
 TEXTS = {
     "ru": {"source": "Источник", "sources": "Источники", "figures": "Цифры",
-           "digest": "Дайджест", "other": "Другое"},
+           "digest": "Дайджест", "other": "Другое", "places": "Места",
+           "all_sources": "все источники"},
     "en": {"source": "Source", "sources": "Sources", "figures": "Figures",
-           "digest": "Digest", "other": "Other"},
+           "digest": "Digest", "other": "Other", "places": "Places",
+           "all_sources": "all sources"},
 }
+_MONTHS = {"ru": ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+                  "сентября", "октября", "ноября", "декабря"),
+           "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                  "Dec")}
+
+
+def when(at: datetime, lang: str, tz: str) -> str:
+    """'1 декабря, 14:05' in the chat's zone ('1 Dec, 14:05')."""
+    local = at.astimezone(zone(tz))
+    month = _MONTHS.get(lang, _MONTHS["ru"])[local.month - 1]
+    return f"{local.day} {month}, {local:%H:%M}"
 
 
 def esc(text: str) -> str:
@@ -65,7 +85,10 @@ def esc_clip(text: str, budget: int) -> str:
     return "".join(out)
 
 
-def story_item(story: StoryView, lang: str = "ru", *, figures: int = 3) -> str:
+def story_item(story: StoryView, lang: str = "ru", *, figures: int = 3,
+               tz: str | None = None) -> str:
+    """One story: title (linked), summary, key figures, places, outlets with the time in the
+    chat's zone (``tz``), and a link to its page listing every outlet."""
     t = TEXTS.get(lang, TEXTS["ru"])
     lines = [f"<b>{_link(story.title, story.url)}</b>"]
     if story.summary:
@@ -73,9 +96,17 @@ def story_item(story: StoryView, lang: str = "ru", *, figures: int = 3) -> str:
     if story.key_figures and figures:
         lines.append(f"{t['figures']}: " + "; ".join(esc_clip(f, 120)
                                                     for f in story.key_figures[:figures]))
+    if story.places:
+        shown = ", ".join(place_name(p, lang) for p in story.places[:4])
+        lines.append(f"{t['places']}: {esc_clip(shown, 200)}")
     if story.outlets:
         label = t["source"] if len(story.outlets) == 1 else f"{t['sources']} ({len(story.outlets)})"
-        lines.append(f"<i>{label}: {esc_clip(', '.join(story.outlets[:5]), 300)}</i>")
+        stamp = f" · {when(story.at, lang, tz)}" if story.at and tz else ""
+        page = (f' · <a href="{html.escape(story.page, quote=True)}">{t["all_sources"]}</a>'
+                if story.page and story.page.startswith(("http://", "https://"))
+                and len(story.page) <= 500 else "")
+        lines.append(f"<i>{label}: {esc_clip(', '.join(story.outlets[:5]), 300)}{stamp}</i>"
+                     f"{page}")
     return "\n".join(lines)
 
 
@@ -98,13 +129,13 @@ def pack(blocks: Sequence[str], limit: int = LIMIT, sep: str = "\n\n") -> list[s
     return messages
 
 
-def digest_messages(groups: Sequence[tuple[str, Sequence[StoryView]]], lang: str = "ru"
-                    ) -> list[str]:
+def digest_messages(groups: Sequence[tuple[str, Sequence[StoryView]]], lang: str = "ru",
+                    tz: str | None = None) -> list[str]:
     """A digest: a heading per topic group, then its stories; split between items."""
     t = TEXTS.get(lang, TEXTS["ru"])
     blocks = [f"<b>{t['digest']}</b>"]
     for heading, stories in groups:
-        items = [story_item(s, lang, figures=2) for s in stories]
+        items = [story_item(s, lang, figures=2, tz=tz) for s in stories]
         if not items:
             continue
         blocks.append(f"<b>— {esc(heading)} —</b>\n" + items[0])

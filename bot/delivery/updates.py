@@ -11,6 +11,7 @@ story.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.delivery.digest import view_of
@@ -21,13 +22,15 @@ QUIET = timedelta(minutes=10)
 MAX_AGE = timedelta(hours=48)
 
 
-async def source_update_tick(store: Store, now: datetime, quiet: timedelta = QUIET) -> int:
+async def source_update_tick(store: Store, now: datetime, quiet: timedelta = QUIET,
+                             page: Callable[[int], str | None] = lambda story_id: None) -> int:
     """Queue the edits that are due (stories whose reprints have been quiet for `quiet`);
     returns how many were queued."""
     await store.outbox.forget_story_updates(now - quiet, now - MAX_AGE)
     queued = 0
     for story in await store.stories.by_id(await store.outbox.grown_stories(now - quiet)):
-        view = view_of(story)
+        view = view_of(story, page)
         queued += await store.outbox.queue_story_edits(
-            story.story_id, lambda lang, view=view: story_item(view, lang), now - MAX_AGE)
+            story.story_id, lambda lang, tz, view=view: story_item(view, lang, tz=tz),
+            now - MAX_AGE)
     return queued

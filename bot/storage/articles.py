@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import datetime
 
 from bot.models import Article
 from bot.storage.db import Database, Tx, from_db_time, utcnow
@@ -90,6 +91,18 @@ class Articles:
                 "SELECT * FROM articles ORDER BY COALESCE(published_at, fetched_at) DESC,"
                 " id DESC LIMIT ?", (limit,))
         return [article_of(r) for r in rows]
+
+    async def top_names(self, since: datetime, limit: int = 16) -> list[tuple[str, str, int]]:
+        """(kind, name, articles) of the people and organisations most mentioned since
+        ``since``, in original articles (reprints do not count twice)."""
+        async with self.db.read() as tx:
+            rows = await tx.fetchall(
+                "SELECT e.kind, e.name, COUNT(*) AS n FROM article_entities e"
+                " JOIN articles a ON a.id = e.article_id"
+                " WHERE e.kind IN ('person', 'organization') AND a.reprint_of IS NULL"
+                " AND COALESCE(a.published_at, a.fetched_at) >= ?"
+                " GROUP BY e.kind, e.name ORDER BY n DESC, e.name LIMIT ?", (since, limit))
+        return [(r[0], r[1], int(r[2])) for r in rows]
 
     async def count(self) -> int:
         async with self.db.read() as tx:

@@ -40,15 +40,27 @@ def _copy(source: sqlite3.Connection, target: Path) -> None:
         dest.close()
 
 
-def backup(database: Path, target: Path) -> int:
+def backup(database: Path, target: Path | str) -> tuple[Path, int]:
     """Copy the live database to ``target`` (written beside it, checked, then renamed into
-    place, so a failed backup never leaves a half file under the name). Returns its size."""
+    place, so a failed backup never leaves a half file under the name). A folder (one that
+    exists, or a path ending in '/', which is created) gets a time-stamped file. Returns the
+    file written and its size."""
     if not database.exists():
         raise DatabaseError(f"no database at {database}")
-    target = target.expanduser()
+    folder_named = str(target).endswith(("/", "\\"))
+    target = Path(target).expanduser()
+    if folder_named:
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"cannot create folder {target}: {exc.strerror or exc}"
+                                ) from None
     if target.is_dir():
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         target = target / f"pressbot-{stamp}.db"
+    elif not target.parent.is_dir():
+        raise DatabaseError(f"folder {target.parent} does not exist (end the path with / to"
+                            " have it created)")
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
@@ -65,7 +77,7 @@ def backup(database: Path, target: Path) -> int:
     finally:
         check.close()
     os.replace(partial, target)
-    return target.stat().st_size
+    return target, target.stat().st_size
 
 
 def restore(backup_path: Path, database: Path) -> Path | None:

@@ -9,12 +9,13 @@ from bot.config import ChannelConfig
 from bot.models import Chat, FilterValues
 from bot.storage.db import Database, Tx, from_db_time, utcnow
 
-FILTER_KINDS = ("topic", "place", "follow", "exclude")
+FILTER_KINDS = ("topic", "place", "follow", "exclude", "mute")
 
 
 def _chat(row) -> Chat:
     return Chat(row["chat_id"], row["kind"], row["lang"], row["mode"], row["digest_time"],
-                row["tz"], row["thread_id"], row["status"], from_db_time(row["last_digest_at"]))
+                row["tz"], row["thread_id"], row["status"], from_db_time(row["last_digest_at"]),
+                row["quiet_start"], row["quiet_end"])
 
 
 def _empty() -> FilterValues:
@@ -68,7 +69,8 @@ class Chats:
         return _chat(row) if row else None
 
     async def update(self, chat_id: int, **fields: object) -> None:
-        allowed = {"lang", "mode", "digest_time", "tz", "status", "thread_id", "last_digest_at"}
+        allowed = {"lang", "mode", "digest_time", "tz", "status", "thread_id", "last_digest_at",
+                   "quiet_start", "quiet_end"}
         assert set(fields) <= allowed, fields
         sets = ", ".join(f"{k} = ?" for k in fields)
         async with self.db.transaction() as tx:
@@ -88,6 +90,30 @@ class Chats:
             else:
                 await tx.execute("DELETE FROM chat_filters WHERE chat_id = ? AND kind = ?"
                                  " AND value = ?", (chat_id, kind, value))
+
+    async def toggle_filter(self, chat_id: int, kind: str, value: str) -> bool:
+        """Turn a value on when it is off and off when it is on, in one transaction (two
+        quick taps on a button toggle twice); returns whether it is on now."""
+        async with self.db.transaction() as tx:
+            if await tx.execute("DELETE FROM chat_filters WHERE chat_id = ? AND kind = ?"
+                                " AND value = ?", (chat_id, kind, value)):
+                return False
+            await tx.execute("INSERT INTO chat_filters (chat_id, kind, value) VALUES (?, ?, ?)",
+                             (chat_id, kind, value))
+            return True
+
+    async def clear_filters(self, chat_id: int, kind: str) -> int:
+        """Forget every value of one kind (``/clear``); returns how many there were."""
+        async with self.db.transaction() as tx:
+            return await tx.execute("DELETE FROM chat_filters WHERE chat_id = ? AND kind = ?",
+                                    (chat_id, kind))
+
+    async def count_words(self, chat_id: int) -> int:
+        """Words and names the chat follows or excludes (bounded by [telegram] max_words)."""
+        async with self.db.read() as tx:
+            return int(await tx.fetchval(
+                "SELECT COUNT(*) FROM chat_filters WHERE chat_id = ?"
+                " AND kind IN ('follow', 'exclude')", (chat_id,)))
 
     async def filter_values(self, chat_id: int) -> FilterValues:
         async with self.db.read() as tx:

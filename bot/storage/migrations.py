@@ -227,4 +227,45 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         # first poll found beyond the newest few. They are stored and searchable, never sent.
         "ALTER TABLE stories ADD COLUMN news INTEGER NOT NULL DEFAULT 1",
     )),
+    (10, "teasers, quiet hours, muted outlets, source schedules and alerts", (
+        # Teasers whose article page could not be fetched yet: retried with backoff, stored
+        # and delivered once the page came or finally failed (never as a teaser at once).
+        """CREATE TABLE teasers (
+            url TEXT PRIMARY KEY,
+            source_id INTEGER REFERENCES sources(id) ON DELETE CASCADE,
+            entry TEXT NOT NULL,
+            news INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            next_at TEXT NOT NULL,
+            last_error TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX teasers_due ON teasers (next_at)",
+        # Quiet hours (local HH:MM): stories in the window are sent silently.
+        "ALTER TABLE chats ADD COLUMN quiet_start TEXT",
+        "ALTER TABLE chats ADD COLUMN quiet_end TEXT",
+        # chat_filters gains 'mute' (an outlet this chat does not want): SQLite's rebuild.
+        """CREATE TABLE chat_filters_new (
+            chat_id INTEGER NOT NULL REFERENCES chats(chat_id)
+                ON DELETE CASCADE ON UPDATE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('topic', 'place', 'follow', 'exclude', 'mute')),
+            value TEXT NOT NULL,
+            PRIMARY KEY (chat_id, kind, value)
+        ) WITHOUT ROWID""",
+        "INSERT INTO chat_filters_new SELECT chat_id, kind, value FROM chat_filters",
+        "DROP TABLE chat_filters",
+        "ALTER TABLE chat_filters_new RENAME TO chat_filters",
+        # Sources: since when a source has failed (alerts), the feed's own minimum interval
+        # (<ttl>, sy:updatePeriod, Retry-After), and what identifies the feed (one source per
+        # feed, whatever its address).
+        "ALTER TABLE sources ADD COLUMN failing_since TEXT",
+        "ALTER TABLE sources ADD COLUMN min_interval INTEGER",
+        "ALTER TABLE sources ADD COLUMN identity TEXT",
+        "UPDATE sources SET failing_since = last_error_at WHERE error_count > 0",
+        # Small state that must survive restarts (the alerts already sent, ...).
+        """CREATE TABLE state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+    )),
 ]

@@ -178,7 +178,8 @@ class Outbox:
                                     " WHERE status = 'sending'")
 
     async def enqueue_digest(self, chat_id: int, story_ids: list[int], messages: list[str],
-                             now: datetime, *, thread_id: int | None = None) -> int:
+                             now: datetime, *, thread_id: int | None = None,
+                             silent: bool = False) -> int:
         """Queue a digest in one transaction: its stories are marked delivered to the chat
         (so no later digest or instant message repeats them), its messages queued, and the
         chat's last_digest_at moved to ``now``. Returns how many stories were new to the
@@ -192,7 +193,7 @@ class Outbox:
             if fresh:
                 for text in messages:
                     await enqueue(tx, chat_id, text, kind="digest", thread_id=thread_id,
-                                  preview=False)
+                                  preview=False, silent=silent)
             await tx.execute("UPDATE chats SET last_digest_at = ?, updated_at = ?"
                              " WHERE chat_id = ?", (now, now, chat_id))
         return fresh
@@ -207,10 +208,10 @@ class Outbox:
                                      " ORDER BY since LIMIT ?", (quiet_since, limit))
         return [r["story_id"] for r in rows]
 
-    async def queue_story_edits(self, story_id: int, render: Callable[[str], str],
+    async def queue_story_edits(self, story_id: int, render: Callable[[str, str], str],
                                 sent_since: datetime) -> int:
         """Edit every message that sent the story at once (since ``sent_since``) whose text
-        is not ``render(lang)`` any more; returns how many edits were queued.
+        is not ``render(lang, tz)`` any more; returns how many edits were queued.
 
         A newer edit replaces a pending older one. A message still waiting to be sent keeps
         the story in story_updates, so that it is edited once sent (its row may be in flight
@@ -220,7 +221,8 @@ class Outbox:
             # The message's last edit that was not replaced: sent, or pending (only the
             # newest edit of a message is ever pending, since a newer one drops it).
             rows = await tx.fetchall(
-                "SELECT o.chat_id, o.status, o.message_id, o.text, c.lang, e.text AS edited,"
+                "SELECT o.chat_id, o.status, o.message_id, o.text, c.lang, c.tz,"
+                " e.text AS edited,"
                 " CASE WHEN e.status = 'pending' THEN e.id END AS pending_edit"
                 " FROM outbox o JOIN chats c ON c.chat_id = o.chat_id"
                 " LEFT JOIN outbox e ON e.id = (SELECT MAX(id) FROM outbox"
@@ -230,16 +232,17 @@ class Outbox:
                 " AND (o.status IN ('pending', 'sending') OR (o.status = 'sent'"
                 " AND o.message_id IS NOT NULL"
                 " AND o.sent_at >= ?))", (story_id, sent_since))
-            texts: dict[str, str] = {}
+            texts: dict[tuple[str, str], str] = {}
             queued = 0
             waiting = False
             for r in rows:
                 if r["status"] in ("pending", "sending"):
                     waiting = True
                     continue
-                text = texts.get(r["lang"])
+                key = (r["lang"], r["tz"])
+                text = texts.get(key)
                 if text is None:
-                    text = texts[r["lang"]] = render(r["lang"])
+                    text = texts[key] = render(*key)
                 if text == (r["edited"] or r["text"]):
                     continue
                 if r["pending_edit"] is not None:

@@ -183,5 +183,6 @@ class Store:
         await stories.index_for_search(tx, article.id, f.title_lemmas, f.body_lemmas)
         if notify is not None:
             for m in notify(story_id, await chats_in_mode(tx, "instant")):
-                await enqueue(tx, m.chat_id, m.text, story_id=story_id, thread_id=m.thread_id)
+                await enqueue(tx, m.chat_id, m.text, story_id=story_id, thread_id=m.thread_id,
+                              silent=m.silent)
         return Placed(article, "new_story", story_id)

@@ -28,7 +28,10 @@ class StoryRow:
     started_at: datetime | None
     topics: tuple[str, ...]  # best first
     places: frozenset[str]
-    sources: tuple[tuple[str | None, str], ...]  # (url, origin) of every article, earliest first
+    # (url, origin, source name or None) of every article, earliest first
+    sources: tuple[tuple[str | None, str, str | None], ...]
+    names: frozenset[str] = frozenset()  # people and organisations of the first article
+    published: datetime | None = None  # the first article's time (published, else seen)
 
 
 # ---------------------------------------------------------------- inside Store.place
@@ -88,7 +91,8 @@ async def note_grew(tx: Tx, story_id: int, now: datetime) -> None:
 async def _story_rows(tx: Tx, where: str, params: tuple) -> list[StoryRow]:
     rows = await tx.fetchall(
         "SELECT s.id, s.title, s.created_at, s.started_at, a.id AS article_id, a.url, a.origin,"
-        " a.summary, a.key_figures, a.text FROM stories s"
+        " a.summary, a.key_figures, a.text, COALESCE(a.published_at, a.fetched_at) AS at"
+        " FROM stories s"
         f" JOIN articles a ON a.id = s.first_article_id WHERE {where}", params)
     if not rows:
         return []
@@ -99,16 +103,19 @@ async def _story_rows(tx: Tx, where: str, params: tuple) -> list[StoryRow]:
                                f" article_id IN ({marks}) ORDER BY score DESC", ids):
         topics.setdefault(r[0], []).append(r[1])
     places: dict[int, set[str]] = {}
-    for r in await tx.fetchall(f"SELECT article_id, name FROM article_entities WHERE"
-                               f" kind = 'place' AND article_id IN ({marks})", ids):
-        places.setdefault(r[0], set()).add(r[1])
+    names: dict[int, set[str]] = {}
+    for r in await tx.fetchall(f"SELECT article_id, kind, name FROM article_entities WHERE"
+                               f" kind IN ('place', 'person', 'organization')"
+                               f" AND article_id IN ({marks})", ids):
+        (places if r[1] == "place" else names).setdefault(r[0], set()).add(r[2])
     story_ids = [r["id"] for r in rows]
     smarks = ",".join("?" * len(story_ids))
-    sources: dict[int, list[tuple[str | None, str]]] = {}
+    sources: dict[int, list[tuple[str | None, str, str | None]]] = {}
     for r in await tx.fetchall(
-            f"SELECT story_id, url, origin FROM articles WHERE story_id IN ({smarks})"
-            " ORDER BY COALESCE(published_at, fetched_at), id", story_ids):
-        sources.setdefault(r[0], []).append((r[1], r[2]))
+            f"SELECT a.story_id, a.url, a.origin, src.name FROM articles a"
+            f" LEFT JOIN sources src ON src.id = a.source_id WHERE a.story_id IN ({smarks})"
+            " ORDER BY COALESCE(a.published_at, a.fetched_at), a.id", story_ids):
+        sources.setdefault(r[0], []).append((r[1], r[2], r[3]))
     out = []
     for r in rows:
         aid = r["article_id"]
@@ -117,7 +124,9 @@ async def _story_rows(tx: Tx, where: str, params: tuple) -> list[StoryRow]:
             summary=r["summary"], key_figures=tuple(json.loads(r["key_figures"] or "[]")),
             text=r["text"], created_at=from_db_time(r["created_at"]),
             started_at=from_db_time(r["started_at"]), topics=tuple(topics.get(aid, ())),
-            places=frozenset(places.get(aid, ())), sources=tuple(sources.get(r["id"], ()))))
+            places=frozenset(places.get(aid, ())), sources=tuple(sources.get(r["id"], ())),
+            names=frozenset(n.casefold() for n in names.get(aid, ())),
+            published=from_db_time(r["at"])))
     return out
 
 
@@ -157,8 +166,9 @@ class Stories:
             await self.index_for_search([(r[0], *lemmatize(r[1], r[2])) for r in rows])
             done += len(rows)
 
-    async def search(self, query: str, limit: int = 5) -> list[int]:
-        """Story ids best matching an FTS5 query, best first, newest first among equals."""
+    async def search(self, query: str, limit: int = 5, offset: int = 0) -> list[int]:
+        """Story ids best matching an FTS5 query: by relevance (BM25, a title hit weighs
+        three times a body hit), newest first among equals; ``offset`` pages on."""
         async with self.db.read() as tx:
             rows = await tx.fetchall(
                 "WITH hits AS (SELECT rowid AS article_id, bm25(article_search, 3.0, 1.0)"
@@ -167,7 +177,8 @@ class Stories:
                 " SELECT a.story_id, MIN(ROUND(h.score, 2)) AS score, MAX(s.started_at) AS at"
                 " FROM hits h JOIN articles a ON a.id = h.article_id"
                 " JOIN stories s ON s.id = a.story_id"
-                " GROUP BY a.story_id ORDER BY score, at DESC LIMIT ?", (query, limit))
+                " GROUP BY a.story_id ORDER BY score, at DESC LIMIT ? OFFSET ?",
+                (query, limit, offset))
         return [r[0] for r in rows]
 
     async def by_id(self, story_ids: list[int]) -> list[StoryRow]:

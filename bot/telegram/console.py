@@ -33,14 +33,22 @@ from bot.models import CONSOLE_CHAT
 
 log = logging.getLogger(__name__)
 _TAG = re.compile(r"<[^>]+>")
+_LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
+_CYRILLIC = re.compile(r"[а-яё]", re.I)
 _BOT = {"id": 1000, "is_bot": True, "first_name": "pressbot", "username": "pressbot"}
 _USER = {"id": CONSOLE_CHAT, "is_bot": False, "first_name": "Вы"}
 _CHAT = {"id": CONSOLE_CHAT, "type": "private", "first_name": "Вы"}
 
 
 def plain(text: str) -> str:
-    """What the reader sees of an HTML message: tags gone, entities decoded."""
+    """What the reader sees of an HTML message: tags gone, links shown after their text,
+    entities decoded."""
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     return html.unescape(_TAG.sub("", text))
+
+
+def _russian(text: str) -> bool:
+    return bool(_CYRILLIC.search(text))
 
 
 class ConsoleSession(BaseSession):
@@ -49,6 +57,7 @@ class ConsoleSession(BaseSession):
         self.out = out
         self.buttons: list[str] = []  # callback data of the buttons shown last
         self.keyboard_message = 0
+        self.russian = True  # the language of the last message: hints follow it
         self._message_id = 0
 
     def _print_keyboard(self, markup: Any) -> None:
@@ -59,7 +68,8 @@ class ConsoleSession(BaseSession):
                 self.buttons.append(button.callback_data or "")
                 self.out.write(f"  [{len(self.buttons)}] {button.text}\n")
         if self.buttons:
-            self.out.write("  (type a number to press a button)\n")
+            self.out.write("  (чтобы нажать кнопку, напишите её номер)\n" if self.russian
+                           else "  (type a number to press a button)\n")
 
     async def make_request(self, bot: Bot, method: TelegramMethod[Any],
                            timeout: int | None = None) -> Any:
@@ -68,6 +78,7 @@ class ConsoleSession(BaseSession):
             return method.__returning__.model_validate(_BOT)
         if isinstance(method, SendMessage):
             self._message_id += 1
+            self.russian = _russian(method.text)
             self.out.write(f"\n{plain(method.text)}\n")
             if method.reply_markup is not None:
                 self.keyboard_message = self._message_id
@@ -77,8 +88,8 @@ class ConsoleSession(BaseSession):
                 {"message_id": self._message_id, "date": now, "chat": _CHAT,
                  "text": method.text}, context={"bot": bot})
         if isinstance(method, EditMessageReplyMarkup | EditMessageText):
-            if isinstance(method, EditMessageText):
-                self.out.write(f"\n{plain(method.text)}\n")
+            if isinstance(method, EditMessageText):  # marked: not a second delivery
+                self.out.write(f"\n✎ {plain(method.text)}\n")
             self._print_keyboard(method.reply_markup)
             self.out.flush()
             return True
@@ -116,6 +127,14 @@ class Console:
         self._update_id += 1
         self._message_id += 1
         now = int(time.time())
+        if line.isdigit() and len(line) < 6 and self.session.buttons and not 1 <= int(
+                line) <= len(self.session.buttons):
+            n = len(self.session.buttons)
+            self.session.out.write(f"  (нет кнопки с номером {line}: их {n})\n"
+                                   if self.session.russian
+                                   else f"  (there is no button {line}: there are {n})\n")
+            self.session.out.flush()
+            return None
         if line.isdigit() and 1 <= int(line) <= len(self.session.buttons):
             data = self.session.buttons[int(line) - 1]
             return Update.model_validate({"update_id": self._update_id, "callback_query": {
@@ -148,11 +167,23 @@ class Console:
             loop.call_soon_threadsafe(lines.put_nowait, "")
 
         threading.Thread(target=reader, name="console-input", daemon=True).start()
-        while not stop.is_set():
-            line = await lines.get()
-            if not line:  # end of input: the bot goes on polling until stopped
-                return
-            try:
-                await self.feed(line)
-            except Exception:  # a handler's bug must not end the console
-                log.exception("console: handling %r failed", line[:80])
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                getting = asyncio.ensure_future(lines.get())
+                await asyncio.wait({getting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not getting.done():  # stopped while waiting for a line: at once
+                    getting.cancel()
+                    return
+                line = getting.result()
+                if not line:  # end of input: the bot goes on polling until stopped
+                    return
+                await self._handle(line)
+        finally:
+            stopping.cancel()
+
+    async def _handle(self, line: str) -> None:
+        try:
+            await self.feed(line)
+        except Exception:  # a handler's bug must not end the console
+            log.exception("console: handling %r failed", line[:80])

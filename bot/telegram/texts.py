@@ -1,6 +1,15 @@
-"""What the bot says, in Russian (default) and English (/lang en)."""
+"""What the bot says, in Russian (default) and English (/lang en): one language at a time.
+
+Every user-visible string is here, errors of fetching and of /addsource included
+(``error_text`` turns the one-line reasons of the ingest layer into the chat's language).
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from bot.models import Chat, FilterValues
 
 COMMANDS = {
     "ru": [
@@ -12,10 +21,16 @@ COMMANDS = {
         ("follow", "следить за словом или именем: /follow химия"),
         ("unfollow", "перестать следить: /unfollow химия"),
         ("exclude", "исключить слово: /exclude спорт"),
-        ("filters", "показать все фильтры"),
-        ("mode", "instant — сразу, digest — дайджестом"),
-        ("time", "время дайджеста: /time 09:00"),
+        ("unexclude", "вернуть исключённое слово: /unexclude спорт"),
+        ("people", "люди и организации недели: следить одним нажатием"),
+        ("outlets", "издания: отключить ненужные"),
+        ("clear", "очистить фильтр: /clear topics, places, words, excluded или outlets"),
+        ("filters", "что я присылаю: все фильтры словами"),
+        ("settings", "режим, время, часовой пояс, язык, тихие часы"),
+        ("mode", "instant — сразу, digest — дайджестом раз в день"),
+        ("time", "время дайджеста: /time 9 или /time 09:30"),
         ("tz", "часовой пояс: /tz Asia/Tomsk или /tz UTC+7"),
+        ("quiet", "тихие часы без звука: /quiet 22:00-08:00, /quiet off"),
         ("digest", "прислать дайджест сейчас"),
         ("search", "найти сюжеты в архиве: /search редкоземельные металлы"),
         ("sources", "источники и их состояние"),
@@ -28,15 +43,21 @@ COMMANDS = {
         ("forget", "delete everything stored about this chat"),
         ("topics", "choose topics"),
         ("places", "choose places"),
-        ("follow", "follow a word or name: /follow chemistry"),
-        ("unfollow", "stop following: /unfollow chemistry"),
-        ("exclude", "exclude a word: /exclude sport"),
-        ("filters", "show all filters"),
-        ("mode", "instant or digest delivery"),
-        ("time", "digest time: /time 09:00"),
+        ("follow", "follow a word or name, in Russian as the news is: /follow химия"),
+        ("unfollow", "stop following: /unfollow химия"),
+        ("exclude", "exclude a word: /exclude спорт"),
+        ("unexclude", "take a word off the excluded: /unexclude спорт"),
+        ("people", "people and organisations of the week: follow with one tap"),
+        ("outlets", "outlets: mute the ones you do not want"),
+        ("clear", "clear a filter: /clear topics, places, words, excluded or outlets"),
+        ("filters", "what I send: every filter in words"),
+        ("settings", "mode, time, time zone, language, quiet hours"),
+        ("mode", "instant: at once; digest: once a day"),
+        ("time", "digest time: /time 9 or /time 09:30"),
         ("tz", "time zone: /tz Asia/Tomsk or /tz UTC+7"),
+        ("quiet", "quiet hours, no sound: /quiet 22:00-08:00, /quiet off"),
         ("digest", "send the digest now"),
-        ("search", "search the archive: /search rare earth metals"),
+        ("search", "search the archive (in Russian): /search редкоземельные металлы"),
         ("sources", "sources and their health"),
         ("lang", "language: /lang ru or /lang en"),
         ("help", "all commands"),
@@ -46,15 +67,19 @@ COMMANDS = {
 ADMIN_COMMANDS = {
     "ru": [
         ("stats", "статистика (для администраторов)"),
-        ("addsource", "добавить ленту: /addsource https://example.ru/rss"),
+        ("addsource", "добавить ленту или сайт: /addsource https://example.ru 30m Название"),
         ("removesource", "удалить источник: /removesource 12"),
         ("pausesource", "приостановить или возобновить источник: /pausesource 12"),
+        ("renamesource", "переименовать источник: /renamesource 12 Новое имя"),
+        ("export", "все источники файлом OPML"),
     ],
     "en": [
         ("stats", "statistics (admins)"),
-        ("addsource", "add a feed: /addsource https://example.com/rss"),
+        ("addsource", "add a feed or a site: /addsource https://example.com 30m Name"),
         ("removesource", "remove a source: /removesource 12"),
         ("pausesource", "pause or resume a source: /pausesource 12"),
+        ("renamesource", "rename a source: /renamesource 12 New name"),
+        ("export", "every source as an OPML file"),
     ],
 }
 
@@ -64,52 +89,98 @@ TEXTS = {
                    "сообщаю о каждом сюжете, даже если его перепечатали десять изданий, с "
                    "кратким пересказом и ключевыми цифрами.\n\nВыберите /topics и /places, "
                    "добавьте слова через /follow — или ничего не выбирайте, и я буду присылать "
-                   "всё. /mode digest — получать дайджест раз в день. /help — все команды.",
+                   "всё. Фильтры сужают выбор: тема, и место, и слово — все сразу. "
+                   "/mode digest — получать дайджест раз в день. /help — все команды.",
         "stopped": "Рассылка приостановлена, фильтры сохранены. /start — возобновить.",
         "forgotten": "Все данные об этом чате удалены. /start — подписаться снова.",
-        "help": "Команды:",
+        "help": "Фильтры сужают выбор: я присылаю сюжеты, где есть любая из выбранных тем, "
+                "и любое из выбранных мест, и любое из слов (если они заданы), кроме "
+                "исключённых. Ничего не выбрано — присылаю всё.\n\nКоманды:",
         "topics": "Темы (нажмите, чтобы включить или выключить):",
         "places": "Места (нажмите, чтобы включить или выключить):",
+        "people": "Люди и организации недели (нажмите, чтобы следить):",
+        "people_none": "За неделю в архиве не нашлось имён.",
+        "outlets": "Издания (нажмите, чтобы отключить или включить):",
+        "outlets_none": "Источников пока нет.",
+        "muted": "Отключено: {name}",
+        "unmuted": "Снова включено: {name}",
+        "list_changed": "Список обновился: пришлите команду ещё раз.",
         "on": "Включено: {name}",
         "off": "Выключено: {name}",
         "follow_usage": "Напишите слово или имя: /follow химия",
         "followed": "Слежу за «{word}».",
         "unfollowed": "Больше не слежу за «{word}».",
         "excluded": "Исключено: «{word}».",
+        "unexcluded": "Больше не исключаю «{word}».",
+        "not_there": "«{word}» в этом списке нет.",
+        "too_many_words": "Уже задано {n} слов и имён — это предел. Уберите лишние: "
+                          "/unfollow или /unexclude.",
         "bad_word": "Нужно слово или фраза до 60 символов из букв, цифр, пробелов и дефисов.",
+        "clear_usage": "Напишите, что очистить: /clear topics, places, words, excluded или "
+                       "outlets.",
+        "cleared": "Очищено: {what}.",
+        "clear_names": {"topics": "темы", "places": "места", "words": "слова",
+                        "excluded": "исключения", "outlets": "отключённые издания"},
         "filters": "Ваши фильтры:",
         "no_filters": "Фильтров нет: присылаю все сюжеты.",
+        "sentence_all": "Присылаю все сюжеты.",
+        "sentence_start": "Присылаю сюжеты",
+        "sentence_topics": "где тема — {items}",
+        "sentence_places": "где место — {items}",
+        "sentence_words": "где есть {items}",
+        "sentence_and": ", и ",
+        "sentence_or": " или ",
+        "sentence_except": " Кроме сюжетов со словами {items}.",
+        "sentence_muted": " Не присылаю сюжеты только из изданий: {items}.",
         "f_topic": "Темы", "f_place": "Места", "f_follow": "Слова", "f_exclude": "Исключения",
-        "mode_set": "Режим: {mode}.",
-        "mode_usage": "Напишите /mode instant (сразу) или /mode digest (раз в день).",
-        "time_set": "Дайджест будет приходить в {time}.",
-        "time_usage": "Напишите время так: /time 09:00",
-        "tz_set": "Часовой пояс: {tz}.",
-        "tz_usage": "Напишите часовой пояс так: /tz Asia/Tomsk или /tz UTC+7",
+        "f_mute": "Отключённые издания",
+        "settings_head": "Настройки:",
+        "set_mode_instant": "Режим: сразу, как только сюжет появился.",
+        "set_mode_digest": "Режим: дайджест раз в день в {time} ({tz}).",
+        "set_time": "Время дайджеста: {time}.",
+        "set_tz": "Часовой пояс: {tz}.",
+        "set_lang": "Язык: русский.",
+        "set_quiet": "Тихие часы: {start}–{end} — сюжеты приходят без звука.",
+        "set_quiet_none": "Тихие часы не заданы (/quiet 22:00-08:00).",
+        "set_status_paused": "Рассылка приостановлена: /start — возобновить.",
+        "mode_usage": "/mode instant — присылать сразу, /mode digest — раз в день.",
+        "time_usage": "Напишите время: /time 9, /time 9:30 или /time 09:30.",
+        "tz_usage": "Напишите часовой пояс так: /tz Asia/Tomsk или /tz UTC+7.",
+        "tz_region": "«{tz}» — это часть света, а не пояс. Например: {examples}.",
+        "quiet_usage": "Напишите часы так: /quiet 22:00-08:00 (или /quiet off).",
+        "quiet_off": "Тихие часы отключены.",
         "lang_set": "Язык: русский.",
         "lang_usage": "Напишите /lang ru или /lang en",
         "unknown": "Не знаю такой команды. /help — список команд.",
         "not_command": "Я понимаю команды. /help — список команд.",
         "paused_note": "Рассылка сейчас приостановлена: /start — возобновить.",
         "digest_none": "Нового с прошлого дайджеста нет.",
-        "digest_queued": "Дайджест: сюжетов — {n}, отправляю.",
+        "digest_instant": "Сюжеты приходят вам сразу, по мере появления, и пропущенных "
+                          "нет: всё, что подходит под фильтры, уже пришло. /mode digest — "
+                          "получать вместо этого дайджест раз в день.",
         "search_usage": "Напишите, что искать: /search редкоземельные металлы",
         "search_none": "Ничего не нашлось.",
         "search_head": "Найдено в архиве:",
+        "search_more": "Ещё",
+        "search_expired": "Поиск устарел: пришлите /search ещё раз.",
         "sources_head": "Источники:",
         "src_ok": "работает", "src_failing": "ошибки ({n} подряд): {error}",
         "src_paused": "приостановлен", "src_new": "ещё не опрашивался",
-        "src_last": "последний успешный опрос {at} UTC",
+        "src_last": "последний успешный опрос {at}",
         "admin_only": "Эта команда только для администраторов бота.",
         "stats": "Статей: {articles}, сюжетов: {stories}, перепечаток: {reprints}.\n"
-                 "Подписчиков: {active} активных, {paused} на паузе, {gone} недоступны.\n"
+                 "Подписчики: {active_text}, на паузе: {paused}, недоступны: {gone}.\n"
                  "В очереди сообщений: {outbox}. Отправлено за сутки: {sent_day}."
                  " Не удалось отправить: {failed}.\n"
                  "Источников: {sources}, с ошибками: {failing}.",
-        "addsource_usage": "Напишите адрес ленты: /addsource https://example.ru/rss",
+        "subscribers": ("{n} активный", "{n} активных", "{n} активных"),
+        "addsource_usage": "Напишите адрес ленты или сайта: /addsource https://example.ru/rss "
+                           "(можно добавить интервал и имя: /addsource URL 30m Название)",
         "addsource_bad": "Не могу добавить: {error}",
-        "addsource_ok": "Добавлен источник #{id} {name}: записей в ленте — {entries}.",
+        "addsource_ok": "Добавлен источник #{id} {name}: записей в ленте — {entries}, "
+                        "проверяю раз в {interval}.",
         "addsource_exists": "Этот адрес уже есть: источник #{id} {name}.",
+        "addsource_choose": "На сайте несколько лент — выберите одну:",
         "source_usage": "Напишите номер или имя источника из /sources: /{command} 12",
         "source_unknown": "Нет такого источника. /sources — список.",
         "source_removed": "Источник #{id} {name} удалён; его статьи остаются в архиве.",
@@ -117,61 +188,123 @@ TEXTS = {
                             "(до перезапуска его можно приостановить: /pausesource {id}).",
         "source_paused": "Источник #{id} {name} приостановлен.",
         "source_resumed": "Источник #{id} {name} снова опрашивается.",
+        "renamed": "Источник #{id} теперь называется {name}.",
+        "rename_usage": "Напишите номер и новое имя: /renamesource 12 Новое имя",
+        "rename_taken": "Имя {name} уже занято.",
         "slow_down": "Слишком много команд подряд — подождите немного.",
         "admins_only": "Настройки этого чата меняют только его администраторы.",
         "failed": "Не получилось: что-то сломалось у меня. Попробуйте позже.",
+        "err_private": "адрес ведёт во внутреннюю сеть ({detail}); такие ленты добавлять "
+                       "нельзя",
+        "err_html": "по адресу веб-страница, а не лента, и ленты на ней не нашлось",
+        "err_http": "сайт ответил {detail}",
+        "err_connect": "не удаётся подключиться к {detail}",
+        "err_timeout": "сайт не ответил за {detail}",
+        "err_too_big": "ответ слишком большой ({detail})",
+        "err_not_feed": "это не лента RSS, Atom или JSON Feed ({detail})",
+        "err_no_entries": "в ленте нет записей",
+        "err_redirects": "слишком много перенаправлений",
+        "err_url": "это не адрес http или https ({detail})",
+        "err_other": "ошибка: {detail}",
+        "interval_units": {"s": "с", "m": "мин", "h": "ч", "d": "дн"},
     },
     "en": {
         "welcome": "Hello! I follow the region's press releases and news and tell you about "
                    "each story once, even when ten outlets reprint it, with a short summary and "
                    "the key figures.\n\nPick /topics and /places, add words with /follow — or "
-                   "pick nothing and get everything. /mode digest for one daily digest. /help "
-                   "lists every command.",
+                   "pick nothing and get everything. Filters narrow: a topic, and a place, and "
+                   "a word, all at once. /mode digest for one daily digest. /help lists every "
+                   "command.",
         "stopped": "Delivery paused; your filters are kept. /start resumes.",
         "forgotten": "Everything about this chat is deleted. /start subscribes again.",
-        "help": "Commands:",
+        "help": "Filters narrow: I send stories with any of the chosen topics, and any of the "
+                "chosen places, and any of the words (when there are any), except the "
+                "excluded ones. Nothing chosen: everything.\n\nCommands:",
         "topics": "Topics (tap to turn on or off):",
         "places": "Places (tap to turn on or off):",
+        "people": "People and organisations of the week (tap to follow):",
+        "people_none": "No names in the archive this week.",
+        "outlets": "Outlets (tap to mute or unmute):",
+        "outlets_none": "No sources yet.",
+        "muted": "Muted: {name}",
+        "unmuted": "Unmuted: {name}",
+        "list_changed": "The list has changed: send the command again.",
         "on": "On: {name}",
         "off": "Off: {name}",
-        "follow_usage": "Send a word or a name: /follow chemistry",
+        "follow_usage": "Send a word or a name (in Russian, as the news is): /follow химия",
         "followed": "Following “{word}”.",
         "unfollowed": "No longer following “{word}”.",
         "excluded": "Excluded: “{word}”.",
+        "unexcluded": "No longer excluding “{word}”.",
+        "not_there": "“{word}” is not in that list.",
+        "too_many_words": "You already have {n} words and names, the limit. Remove some: "
+                          "/unfollow or /unexclude.",
         "bad_word": "I need a word or phrase of up to 60 letters, digits, spaces and hyphens.",
+        "clear_usage": "Send what to clear: /clear topics, places, words, excluded or outlets.",
+        "cleared": "Cleared: {what}.",
+        "clear_names": {"topics": "topics", "places": "places", "words": "words",
+                        "excluded": "excluded words", "outlets": "muted outlets"},
         "filters": "Your filters:",
         "no_filters": "No filters: you get every story.",
+        "sentence_all": "I send every story.",
+        "sentence_start": "I send stories",
+        "sentence_topics": "whose topic is {items}",
+        "sentence_places": "whose place is {items}",
+        "sentence_words": "that mention {items}",
+        "sentence_and": ", and ",
+        "sentence_or": " or ",
+        "sentence_except": " Except stories with {items}.",
+        "sentence_muted": " Not stories only from: {items}.",
         "f_topic": "Topics", "f_place": "Places", "f_follow": "Words", "f_exclude": "Excluded",
-        "mode_set": "Mode: {mode}.",
-        "mode_usage": "Send /mode instant (at once) or /mode digest (daily).",
-        "time_set": "The digest will come at {time}.",
-        "time_usage": "Send the time like this: /time 09:00",
-        "tz_set": "Time zone: {tz}.",
-        "tz_usage": "Send the time zone like this: /tz Asia/Tomsk or /tz UTC+7",
+        "f_mute": "Muted outlets",
+        "settings_head": "Settings:",
+        "set_mode_instant": "Mode: at once, as soon as a story appears.",
+        "set_mode_digest": "Mode: a daily digest at {time} ({tz}).",
+        "set_time": "Digest time: {time}.",
+        "set_tz": "Time zone: {tz}.",
+        "set_lang": "Language: English.",
+        "set_quiet": "Quiet hours: {start}–{end}: stories arrive without sound.",
+        "set_quiet_none": "No quiet hours (/quiet 22:00-08:00).",
+        "set_status_paused": "Delivery is paused: /start resumes it.",
+        "mode_usage": "/mode instant: at once; /mode digest: once a day.",
+        "time_usage": "Send the time: /time 9, /time 9:30 or /time 09:30.",
+        "tz_usage": "Send the time zone like this: /tz Asia/Tomsk or /tz UTC+7.",
+        "tz_region": "“{tz}” is a part of the world, not a zone. For example: {examples}.",
+        "quiet_usage": "Send the hours like this: /quiet 22:00-08:00 (or /quiet off).",
+        "quiet_off": "Quiet hours are off.",
         "lang_set": "Language: English.",
         "lang_usage": "Send /lang ru or /lang en",
         "unknown": "I don't know that command. /help lists them.",
         "not_command": "I understand commands. /help lists them.",
         "paused_note": "Delivery is paused: /start resumes it.",
         "digest_none": "Nothing new since the last digest.",
-        "digest_queued": "Digest: {n} stories, sending.",
-        "search_usage": "Send what to look for: /search rare earth metals",
+        "digest_instant": "Stories come to you at once, as they appear, and none was "
+                          "missed: everything your filters match has come already. /mode "
+                          "digest for a daily digest instead.",
+        "search_usage": "Send what to look for, in Russian: /search редкоземельные металлы",
         "search_none": "Nothing found.",
         "search_head": "Found in the archive:",
+        "search_more": "More",
+        "search_expired": "That search has expired: send /search again.",
         "sources_head": "Sources:",
         "src_ok": "working", "src_failing": "failing ({n} in a row): {error}",
         "src_paused": "paused", "src_new": "not polled yet",
-        "src_last": "last good poll {at} UTC",
+        "src_last": "last good poll {at}",
         "admin_only": "This command is for the bot's admins only.",
         "stats": "Articles: {articles}, stories: {stories}, reprints: {reprints}.\n"
-                 "Subscribers: {active} active, {paused} paused, {gone} unreachable.\n"
+                 "Subscribers: {active_text}, paused: {paused}, unreachable: {gone}.\n"
                  "Messages queued: {outbox}. Sent in the last day: {sent_day}."
                  " Failed: {failed}.\n"
                  "Sources: {sources}, failing: {failing}.",
-        "addsource_usage": "Send the feed's address: /addsource https://example.com/rss",
+        "subscribers": ("{n} active", "{n} active", "{n} active"),
+        "addsource_usage": "Send the address of a feed or a site: /addsource "
+                           "https://example.com/rss (an interval and a name may follow: "
+                           "/addsource URL 30m Name)",
         "addsource_bad": "Cannot add it: {error}",
-        "addsource_ok": "Added source #{id} {name}: {entries} entries in the feed.",
-        "addsource_exists": "That address is already a source: #{id} {name}.",
+        "addsource_ok": "Added source #{id} {name}: {entries} entries in the feed, checked "
+                        "every {interval}.",
+        "addsource_exists": "That feed is already a source: #{id} {name}.",
+        "addsource_choose": "The site has several feeds: choose one:",
         "source_usage": "Send the number or name of a source from /sources: /{command} 12",
         "source_unknown": "No such source. /sources lists them.",
         "source_removed": "Source #{id} {name} removed; its articles stay in the archive.",
@@ -179,9 +312,25 @@ TEXTS = {
                             "(until a restart you can pause it: /pausesource {id}).",
         "source_paused": "Source #{id} {name} paused.",
         "source_resumed": "Source #{id} {name} is polled again.",
+        "renamed": "Source #{id} is now called {name}.",
+        "rename_usage": "Send the number and the new name: /renamesource 12 New name",
+        "rename_taken": "The name {name} is taken.",
         "slow_down": "Too many commands in a row: please wait a little.",
         "admins_only": "Only this chat's administrators change its settings.",
         "failed": "That did not work: something broke on my side. Please try again later.",
+        "err_private": "the address leads into a private network ({detail}); such feeds "
+                       "cannot be added",
+        "err_html": "the address is a web page, not a feed, and no feed was found on it",
+        "err_http": "the site answered {detail}",
+        "err_connect": "cannot connect to {detail}",
+        "err_timeout": "the site did not answer within {detail}",
+        "err_too_big": "the answer is too big ({detail})",
+        "err_not_feed": "this is not an RSS, Atom or JSON Feed ({detail})",
+        "err_no_entries": "the feed has no entries",
+        "err_redirects": "too many redirects",
+        "err_url": "not an http or https address ({detail})",
+        "err_other": "error: {detail}",
+        "interval_units": {"s": "s", "m": "min", "h": "h", "d": "d"},
     },
 }
 
@@ -189,7 +338,120 @@ PLACE_CHOICES = ("Томская область", "Узбекистан", "Бе�
                  "Таджикистан", "Китай", "Монголия", "Центральная Азия", "Татарстан",
                  "Новосибирская область", "Кемеровская область", "Сибирь", "Россия")
 
+# Cities to suggest for "/tz Asia" and the like.
+TZ_EXAMPLES = {"asia": "Asia/Tomsk, Asia/Novosibirsk, Asia/Tashkent, Asia/Almaty",
+               "europe": "Europe/Moscow, Europe/Minsk, Europe/Samara",
+               "america": "America/New_York, America/Chicago",
+               "africa": "Africa/Cairo", "australia": "Australia/Sydney",
+               "pacific": "Pacific/Auckland", "etc": "UTC, UTC+7"}
+
 
 def t(lang: str, key: str, **kwargs: object) -> str:
     table = TEXTS.get(lang, TEXTS["ru"])
-    return table[key].format(**kwargs) if kwargs else table[key]
+    value = table[key]
+    assert isinstance(value, str), key
+    return value.format(**kwargs) if kwargs else value
+
+
+def table(lang: str, key: str) -> dict[str, str]:
+    value = TEXTS.get(lang, TEXTS["ru"])[key]
+    assert isinstance(value, dict), key
+    return value
+
+
+def plural(lang: str, key: str, n: int) -> str:
+    """'1 активный', '3 активных', '5 активных': the Russian forms for one, few and many."""
+    one, few, many = TEXTS.get(lang, TEXTS["ru"])[key]  # type: ignore[misc]
+    if lang != "ru":
+        form = one if n == 1 else few
+    elif n % 10 == 1 and n % 100 != 11:
+        form = one
+    elif 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        form = few
+    else:
+        form = many
+    return form.format(n=n)
+
+
+def quoted(lang: str, word: str) -> str:
+    return f"«{word}»" if lang == "ru" else f"“{word}”"
+
+
+def filters_sentence(lang: str, values: FilterValues, topic_name: Callable[[str], str],
+                     place_name: Callable[[str], str]) -> str:
+    """What the filters mean, as a sentence: OR within a dimension, AND across them."""
+    def alternatives(items: Sequence[str]) -> str:
+        return t(lang, "sentence_or").join(items)
+
+    parts = []
+    if values.get("topic"):
+        parts.append(t(lang, "sentence_topics",
+                       items=alternatives([topic_name(v) for v in values["topic"]])))
+    if values.get("place"):
+        parts.append(t(lang, "sentence_places",
+                       items=alternatives([place_name(v) for v in values["place"]])))
+    if values.get("follow"):
+        parts.append(t(lang, "sentence_words",
+                       items=alternatives([quoted(lang, v) for v in values["follow"]])))
+    out = (t(lang, "sentence_start") + ", " + t(lang, "sentence_and").join(parts) + "."
+           if parts else t(lang, "sentence_all"))
+    if values.get("exclude"):
+        out += t(lang, "sentence_except", items=", ".join(quoted(lang, v)
+                                                          for v in values["exclude"]))
+    if values.get("mute"):
+        out += t(lang, "sentence_muted", items=", ".join(values["mute"]))
+    return out
+
+
+def settings_lines(lang: str, chat: Chat) -> list[str]:
+    """The chat's settings in words."""
+    lines = [t(lang, "set_mode_digest", time=chat.digest_time, tz=chat.tz)
+             if chat.mode == "digest" else t(lang, "set_mode_instant")]
+    if chat.mode != "digest":
+        lines.append(t(lang, "set_time", time=chat.digest_time))
+    lines.append(t(lang, "set_tz", tz=chat.tz))
+    lines.append(t(lang, "set_lang"))
+    lines.append(t(lang, "set_quiet", start=chat.quiet_start, end=chat.quiet_end)
+                 if chat.quiet_start and chat.quiet_end else t(lang, "set_quiet_none"))
+    if chat.status == "paused":
+        lines.append(t(lang, "set_status_paused"))
+    return lines
+
+
+def interval_text(lang: str, seconds: int) -> str:
+    units = table(lang, "interval_units")
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0 and seconds >= size:
+            return f"{seconds // size} {units[unit]}"
+    return f"{seconds} {units['s']}"
+
+
+# One-line reasons of the ingest layer (bot/ingest/fetch.py, parse.py) -> text keys.
+_ERRORS = (
+    (re.compile(r"refused .*?: (.*) is a private or loopback address(?: \((.*)\))?"),
+     "err_private"),
+    (re.compile(r"(?:private|loopback|link-local|reserved|multicast) address(?:es)?(.*)"),
+     "err_private"),
+    (re.compile(r"got an HTML page, not a feed"), "err_html"),
+    (re.compile(r"^(?:unexpected )?HTTP (\d{3}.*)$"), "err_http"),
+    (re.compile(r"cannot connect to (\S+?):?(?: |$)"), "err_connect"),
+    (re.compile(r"cannot resolve (\S+)"), "err_connect"),
+    (re.compile(r"timed out after (\S+)"), "err_timeout"),
+    (re.compile(r"(?:body .*over the|over the) (\d+)-byte cap"), "err_too_big"),
+    (re.compile(r"^(?:not a feed|malformed feed|invalid JSON|JSON document is not)(.*)"),
+     "err_not_feed"),
+    (re.compile(r"the feed has no entries|no entries"), "err_no_entries"),
+    (re.compile(r"too many redirects|redirect loop"), "err_redirects"),
+    (re.compile(r"only http and https URLs are accepted, got (\S+)"), "err_url"),
+)
+
+
+def error_text(lang: str, reason: str) -> str:
+    """A fetch or feed error in the chat's language (the detail, an address or a status,
+    as it came)."""
+    for pattern, key in _ERRORS:
+        m = pattern.search(reason)
+        if m:
+            detail = next((g for g in m.groups() if g), "").strip(" :()")
+            return t(lang, key, detail=detail[:120])
+    return t(lang, "err_other", detail=reason[:200])

@@ -17,7 +17,7 @@ from bot.ingest.fetch import Fetcher, FetchError
 from bot.ingest.parse import FeedError, parse_feed
 from bot.storage.store import Store
 from bot.telegram.handlers.common import answer, argument, chat_of
-from bot.telegram.texts import t
+from bot.telegram.texts import error_text, interval_text, plural, t
 
 MAX_URL = 2000
 DEFAULT_INTERVAL = 900
@@ -57,7 +57,8 @@ def build_router() -> Router:
         if chat is None:
             return
         s = await store.stats.collect()
-        await answer(message, t(chat.lang, "stats", **vars(s)))
+        await answer(message, t(chat.lang, "stats", **vars(s),
+                                active_text=plural(chat.lang, "subscribers", s.active)))
 
     @router.message(Command("addsource"))
     async def addsource(message: Message, store: Store, settings: Settings,
@@ -70,8 +71,7 @@ def build_router() -> Router:
             await answer(message, t(chat.lang, "addsource_usage"))
             return
         if len(url) > MAX_URL or any(c.isspace() for c in url):
-            await answer(message, t(chat.lang, "addsource_bad",
-                                    error=f"not one URL of at most {MAX_URL} characters"))
+            await answer(message, t(chat.lang, "addsource_usage"))
             return
         existing = await store.sources.at(url)
         if existing is not None:
@@ -81,14 +81,16 @@ def build_router() -> Router:
         try:
             entries = await probe(url, settings)
         except ValueError as exc:
-            await answer(message, t(chat.lang, "addsource_bad", error=html.escape(str(exc))))
+            await answer(message, t(chat.lang, "addsource_bad",
+                                    error=html.escape(error_text(chat.lang, str(exc)))))
             return
         name = (urlsplit(url).hostname or "feed").removeprefix("www.")
         source = await store.sources.add(name, url, DEFAULT_INTERVAL)
         if scheduler is not None:
             scheduler.add_sources([source])
         await answer(message, t(chat.lang, "addsource_ok", id=source.id,
-                                name=html.escape(source.name), entries=entries))
+                                name=html.escape(source.name), entries=entries,
+                                interval=interval_text(chat.lang, source.interval)))
 
     async def target(message: Message, store: Store, chat, command: str):
         key = argument(message.text)

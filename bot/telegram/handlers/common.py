@@ -16,7 +16,8 @@ from bot.models import Chat
 from bot.storage.store import Store
 
 _WORD = re.compile(r"^[\w][\w\- ]{0,59}$")
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_TIME = re.compile(r"^([01]?\d|2[0-3])(?:[:.]([0-5]\d))?$")
+_QUIET = re.compile(r"^\s*(\S+)\s*[-–—]\s*(\S+)\s*$")
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 
 
@@ -59,8 +60,18 @@ def clean_word(raw: str) -> str | None:
 
 
 def parse_time(raw: str) -> str | None:
+    """'9', '9:00', '09:00', '9.30' -> 'HH:MM'."""
     m = _TIME.match(raw.strip())
-    return f"{int(m.group(1)):02d}:{m.group(2)}" if m else None
+    return f"{int(m.group(1)):02d}:{m.group(2) or '00'}" if m else None
+
+
+def parse_quiet(raw: str) -> tuple[str, str] | None:
+    """'22:00-08:00' -> ('22:00', '08:00'); the two ends must differ."""
+    m = _QUIET.match(raw)
+    if not m:
+        return None
+    start, end = parse_time(m.group(1)), parse_time(m.group(2))
+    return (start, end) if start and end and start != end else None
 
 
 def parse_tz(raw: str) -> str | None:
@@ -74,8 +85,10 @@ def parse_tz(raw: str) -> str | None:
         if hours > 14 or minutes > 59:
             return None
         return f"UTC{m.group(1)}{hours:02d}:{minutes:02d}"
+    if raw.startswith(("/", ".")) or ".." in raw:
+        return None
     try:
         ZoneInfo(raw)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder of zones
         return None
     return raw
