@@ -440,9 +440,11 @@ async def test_proxy_from_the_environment_and_no_proxy(feed_server, fetch_config
 
 async def test_proxy_failures_are_one_line_errors(feed_server, fetch_config, loopback_proxy):
     feed_server.add("/rss", RUSSIAN)
-    for bad in ("ftp://127.0.0.1:21", "socks5://127.0.0.1", "http://", "https://127.0.0.1:1"):
-        with pytest.raises(ValueError, match="proxy"):
+    for bad in ("ftp://127.0.0.1:21", "socks5://127.0.0.1", "http://", "https://127.0.0.1:1",
+                "socks5://user:secret@127.0.0.1", "http://127.0.0.1:99999"):
+        with pytest.raises(ValueError, match="proxy") as info:
             Fetcher(fetch_config, proxy=bad)
+        assert "secret" not in str(info.value) and "\n" not in str(info.value)
     for scheme in ("http", "socks5"):
         async with Fetcher(fetch_config, proxy=f"{scheme}://127.0.0.1:9") as fetcher:
             with pytest.raises(FetchError, match="proxy") as info:

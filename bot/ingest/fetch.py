@@ -131,6 +131,18 @@ def check_proxy_url(url: str) -> str | None:
     return None
 
 
+def redact(url: str) -> str:
+    """A proxy URL fit for a log line: its password replaced."""
+    try:
+        parts = urlsplit(url.strip())
+        if parts.password is None:
+            return url.strip()[:100]
+        netloc = parts.netloc.rsplit("@", 1)[1]
+        return parts._replace(netloc=f"{parts.username}:***@{netloc}").geturl()[:100]
+    except ValueError:
+        return "(unreadable URL)"
+
+
 def environment_proxies() -> dict[str, str]:
     """The proxy settings of the environment (lower or upper case): http, https, all, no."""
     return {k: v for k, v in urllib.request.getproxies_environment().items()
@@ -153,7 +165,7 @@ class Fetcher:
         if proxy:
             why = check_proxy_url(proxy)
             if why:
-                raise ValueError(f"proxy {proxy[:100]!r}: {why}")
+                raise ValueError(f"proxy {redact(proxy)!r}: {why}")
             self._proxies = {"all": proxy.strip()}
         else:
             for key, value in env.items():
