@@ -195,3 +195,26 @@ async def fetch_one(store: Store, sql: str, params: tuple = ()):
     """The first row of a query, or None."""
     found = await fetch_rows(store, sql, params)
     return found[0] if found else None
+
+
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_from_the_environment(monkeypatch):
+    """Tests talk to 127.0.0.1 directly: a proxy set on the machine must not catch them (the
+    Fetcher honours HTTP(S)_PROXY / ALL_PROXY). Proxy tests set their own."""
+    for name in _PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+@pytest.fixture
+async def loopback_proxy():
+    """An HTTP/CONNECT/SOCKS4/SOCKS5 proxy on 127.0.0.1 that records what passes through."""
+    from nettools import LoopbackProxy
+
+    proxy = LoopbackProxy()
+    await proxy.start()
+    yield proxy
+    await proxy.stop()

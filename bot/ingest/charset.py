@@ -28,22 +28,39 @@ def codec_name(label: str | None) -> str | None:
         return None
     try:
         return codecs.lookup(label.strip().strip("\"'").lower()).name
-    except LookupError:
+    except (LookupError, ValueError, TypeError):
         return None
+
+
+def ascii_compatible(codec: str) -> bool:
+    """Does ``codec`` write ASCII markup as ASCII bytes? (UTF-16/32 and EBCDIC do not.)"""
+    try:
+        return "<?xml encoding='x'>{}".encode(codec) == b"<?xml encoding='x'>{}"
+    except (UnicodeError, LookupError):
+        return False
 
 
 def declared_charset(body: bytes) -> str | None:
-    """The charset an XML declaration or an HTML meta tag names in the first bytes."""
+    """The charset an XML declaration or an HTML meta tag names in the first bytes. A
+    declaration readable as ASCII that names an ASCII-incompatible charset (utf-16 in a UTF-8
+    file) contradicts itself and is ignored."""
     head = body[:4096]
     m = _XML_DECL.match(head) or _META_CHARSET.search(head)
-    return codec_name(m.group(1).decode("ascii")) if m else None
+    codec = codec_name(m.group(1).decode("ascii")) if m else None
+    return codec if codec and ascii_compatible(codec) else None
 
 
 def _strict(body: bytes, codec: str) -> str | None:
+    """``body`` decoded with ``codec``, or None when it does not decode. A charset that is
+    not ASCII-compatible (a ``charset=utf-16`` header) decodes almost any even-length bytes
+    into nonsense; it is believed only when the result begins as a document does."""
     try:
-        return body.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+        text = body.decode(codec)
+    except (UnicodeError, LookupError, ValueError, TypeError):
         return None
+    if not ascii_compatible(codec) and text.lstrip("\ufeff \t\r\n")[:1] not in ("<", "{"):
+        return None
+    return text
 
 
 def detect(body: bytes) -> tuple[str, str]:
