@@ -4,7 +4,7 @@ Works on text already out of HTML (trafilatura, feed content) or typed files (se
 Three kinds of rule, each named so that `bench/eval_extraction.py` can count what it removes:
 a *cut* line starts the trailing chrome ("Последние новости", "Автор:", "Анализ ×",
 "Данные о правообладателе ...") and ends the article; a *drop* line is chrome inside the article
-(photo credits, share buttons, contacts); a *repeat* is a line the article already has (the
+(photo credits, share buttons, phone numbers); a *repeat* is a line the article already has (the
 headline, a truncated teaser that the next paragraph repeats in full). Pure functions, no I/O.
 """
 
@@ -30,6 +30,11 @@ class Rule:
         return self.pattern.match(line) is not None
 
 
+# The rest of a line that is a label (a button, a heading, a credit), not a sentence: short and
+# without a sentence end, so that "Комментариев не поступило." or "Share prices fell." stay.
+_LABEL = r"[^.!?]{0,80}$"
+
+
 def _rule(name: str, pattern: str) -> Rule:
     return Rule(name, re.compile(pattern, re.IGNORECASE))
 
@@ -44,27 +49,27 @@ CUT_RULES: tuple[Rule, ...] = (
     _rule("cut:analysis", r"анализ\s*(?:×|x)?$"),
     _rule("cut:author", r"автор(?:ы)?\s*:"),
     _rule("cut:text-by", r"текст\s*:"),
-    _rule("cut:share", r"поделиться"),
+    _rule("cut:share", r"поделиться\b" + _LABEL),
     _rule("cut:recommend", r"порекомендовать\s+текст"),
     _rule("cut:subscribe", r"подпис(?:ывайтесь|аться|ывайтесь)"),
     _rule("cut:rights-holder", r"данные\s+о\s+правообладателе"),
     _rule("cut:contact-editors", r"связаться\s+с\s+редакцией"),
     _rule("cut:found-error", r"нашли\s+ошибку"),
     _rule("cut:tags", r"теги\s*:|метки\s*:"),
-    _rule("cut:comments", r"комментари(?:и|ев)\b"),
+    _rule("cut:comments", r"комментари(?:и|ев)\b" + _LABEL),
     _rule("cut:advert", r"реклама\s*$"),
     _rule("cut:send-news", r"хотите\s+сообщить\s+новость"),
     _rule("cut:join-us", r"присоединяйтесь\s+к\s+нам"),
 )
 DROP_RULES: tuple[Rule, ...] = (
-    _rule("drop:photo-credit", r"(?:источник\s+)?фото(?:графия)?(?:\s+из\s+альбома)?\s*[:.©]?"),
+    # "Фото: ...", "Источник фото: ...", "Фото из альбома"; not "Фотографии ..." nor a sentence.
+    _rule("drop:photo-credit",
+          r"(?:источник\s+)?фото(?:графия)?\b(?:\s+из\s+альбома)?(?:\s*[:.©]|" + _LABEL + ")"),
     _rule("drop:illustration", r"(?:источник\s+)?иллюстраци[яи]\s*:"),
-    _rule("drop:copyright", r"©|copyright\b|\(c\)\s"),
     _rule("drop:emoji", r"👍|📷"),
-    _rule("drop:share", r"поделиться|share\b|tweet\b"),
+    _rule("drop:share", r"(?:поделиться|share|tweet)\b" + _LABEL),
     _rule("drop:close-button", r"×$"),
-    _rule("drop:contact",
-          r"(?:[\w.+-]+@[\w-]+\.[\w.-]+|(?:тел\.?|телефон)\s*:?\s*[\d()+ -]{6,})$"),
+    _rule("drop:phone", r"(?:тел\.?|телефон)\s*:?\s*[\d()+ -]{6,}$"),
     _rule("drop:no-words", r"[^\w]*$"),
 )
 REPEAT_RULES = ("repeat:headline", "repeat:teaser", "repeat:paragraph")
@@ -113,7 +118,7 @@ def _first(rules: tuple[Rule, ...], line: str, skip: Collection[str] = ()) -> st
 
 
 def is_chrome_line(line: str) -> bool:
-    """Chrome inside an article: photo credits, share buttons, contacts."""
+    """Chrome inside an article: photo credits, share buttons, phone numbers."""
     return _first(DROP_RULES, line, ("drop:no-words",)) is not None
 
 
