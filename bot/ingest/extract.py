@@ -1,5 +1,6 @@
 """Main text of an article page with trafilatura, always from a decoded string.
 
+Tables that lay out the page (menu, article and banners in cells) become blocks first. Then
 trafilatura runs twice, with tables on: once with ``favor_precision`` (less site chrome) and once
 with its default balance. Precision costs text on some pages: a closing paragraph or a company
 background in a bordered or "bottom" block, a paragraph that starts with an empty <b> or <em>,
@@ -17,7 +18,9 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import lxml.html
 import trafilatura
+from lxml import etree
 
 from bot.models import Entry
 
@@ -26,6 +29,9 @@ log = logging.getLogger(__name__)
 MIN_PRECISE_SHARE = 0.5  # precise text below this share of the default's distinct words: cut
 MIN_PROSE_WORDS = 6  # a restored paragraph is a sentence of at least this many words
 
+LAYOUT_CELL_CHARS = 300  # a table cell with this much text is page layout, not data
+_BLOCKS = frozenset({"p", "div", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
+                     "blockquote", "article", "section"})
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'»”’)\]]*$")
 
@@ -130,6 +136,40 @@ def merge_runs(precise: str, default: str) -> str:
     return "\n".join(line for _, line in merged)
 
 
+def _is_layout(table: lxml.html.HtmlElement) -> bool:
+    """A table that lays out a page (menu, article, banners), not one of data."""
+    if table.xpath("./caption|./thead|.//th"):
+        return False
+    for cell in table.xpath("./tr/td|./tbody/tr/td"):
+        if (cell.xpath(".//table") or sum(c.tag in _BLOCKS for c in cell) >= 2
+                or len(cell.text_content()) >= LAYOUT_CELL_CHARS):
+            return True
+    return False
+
+
+def unwrap_layout_tables(html: str) -> str:
+    """The page with its layout tables turned into blocks (the page itself when it has none).
+
+    trafilatura reads a layout table as data: the menu joins the article in one row and the
+    article's paragraphs run together in one cell."""
+    if "<table" not in html.lower():
+        return html
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return html  # trafilatura has its own ways with pages lxml refuses
+    layout = [t for t in tree.iter("table") if _is_layout(t)]
+    if not layout:
+        return html
+    for table in layout:
+        for el in (table, *table.xpath("./tbody|./thead|./tfoot|./tr|./tbody/tr|./tr/td"
+                                       "|./tbody/tr/td")):
+            el.tag = "div"
+            for name in ("width", "height", "valign", "align", "colspan", "rowspan"):
+                el.attrib.pop(name, None)
+    return lxml.html.tostring(tree, encoding="unicode")
+
+
 def _run(html: str, url: str | None, *, precise: bool) -> Any:
     return trafilatura.bare_extraction(
         html, url=url, with_metadata=True, include_comments=False, include_tables=True,
@@ -147,6 +187,7 @@ def extract_page(html: str, *, url: str | None, origin: str) -> Entry | None:
     if not html or not html.strip():
         return None
     try:
+        html = unwrap_layout_tables(html)
         precise = _run(html, url, precise=True)
         default = _run(html, url, precise=False)
     except Exception as exc:  # trafilatura raises assorted lxml and parsing errors
