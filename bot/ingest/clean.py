@@ -72,6 +72,8 @@ DROP_RULES: tuple[Rule, ...] = (
     _rule("drop:phone", r"(?:тел\.?|телефон)\s*:?\s*[\d()+ -]{6,}$"),
     _rule("drop:no-words", r"[^\w]*$"),
 )
+# A page title's site name: "Headline | Site", "Headline - Site.com", "Headline :: News :: Site".
+_SITE_SUFFIX = re.compile(r"(?:\s+(?:[|—–-]|::)\s+[^|—–:]+?)+$")
 REPEAT_RULES = ("repeat:headline", "repeat:teaser", "repeat:paragraph")
 RULE_NAMES: tuple[str, ...] = (*(r.name for r in CUT_RULES), *(r.name for r in DROP_RULES),
                                *REPEAT_RULES)
@@ -146,12 +148,12 @@ def trace_clean(text: str, *, title: str = "", markdown: bool = False,
         verdicts[i] = _first(DROP_RULES, line, skip)
         if verdicts[i] is None:
             kept.append(i)
-    folded_title = _fold(title)
+    headlines = {_fold(title), _fold(_SITE_SUFFIX.sub("", title))} - {""}
     last = ""
     for n, i in enumerate(kept):
         folded = _fold(lines[i])
         nxt = _fold(lines[kept[n + 1]]) if n + 1 < len(kept) else ""
-        if folded_title and folded == folded_title and "repeat:headline" not in skip:
+        if folded in headlines and "repeat:headline" not in skip:
             verdicts[i] = "repeat:headline"  # the headline repeated inside the body
         elif (len(folded) >= 40 and nxt.startswith(folded) and len(nxt) > len(folded)
               and "repeat:teaser" not in skip):
