@@ -111,6 +111,7 @@ def merge_runs(precise: str, default: str) -> str:
         return precise
     covered = _covered(spans)
     first, last = covered[0][0], covered[-1][1]
+    kept = {_fold(line) for line in precise_lines}
     restored: list[tuple[int, str]] = []
     tail, k = True, 0
     for start, folded, line in zip(starts, folded_default, default_lines, strict=True):
@@ -121,7 +122,7 @@ def merge_runs(precise: str, default: str) -> str:
         while j < len(covered) and covered[j][0] < end:
             overlap += max(0, min(end, covered[j][1]) - max(start, covered[j][0]))
             j += 1
-        if start < first or not folded or 2 * overlap >= len(folded):
+        if start < first or not folded or folded in kept or 2 * overlap >= len(folded):
             continue  # the page's head, no words, or a paragraph the precise text has
         if end <= last:
             if _is_prose(line):
