@@ -60,9 +60,9 @@ TITLES = {"topic": "Сюжеты по темам за неделю", "place": "�
 
 def _draw(ax, trend: Trend) -> None:
     x = list(range(len(trend.weeks)))
-    ax.set_title(TITLES[trend.kind], fontsize=12, loc="left")
-    ax.set_xticks(x, [d.strftime("%d.%m") for d in trend.weeks], fontsize=8)
-    ax.tick_params(axis="y", labelsize=8)
+    ax.set_title(TITLES[trend.kind], fontsize=14, loc="left")
+    ax.set_xticks(x, [d.strftime("%d.%m") for d in trend.weeks], fontsize=10)
+    ax.tick_params(axis="y", labelsize=10)
     ax.grid(True, color="#dddddd", linewidth=0.6)
     ax.set_xlim(-0.3, len(x) - 0.7)
     if not trend.series:
@@ -71,10 +71,10 @@ def _draw(ax, trend: Trend) -> None:
                 transform=ax.transAxes, fontsize=11, color="#555555")
         return
     for _key, label, counts in trend.series:
-        ax.plot(x, counts, marker="o", markersize=3, linewidth=1.6, label=label[:40])
+        ax.plot(x, counts, marker="o", markersize=3, linewidth=2, label=label[:40])
     ax.set_ylim(bottom=0)
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8,
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=10,
               frameon=False)
 
 
