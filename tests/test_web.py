@@ -541,3 +541,38 @@ async def test_hostile_text_is_escaped_wherever_it_shows(web, archive_file):
     assert hostile in [i["title"] for i in doc["items"]]
     rows = list(csv.reader(io.StringIO((await web.get("/export.csv"))[2].decode("utf-8-sig"))))
     assert hostile in [r[1] for r in rows]
+
+
+async def test_rare_and_common_filters_list_the_same_stories(archive_file, monkeypatch):
+    """A rare filter part drives the list from its few candidates; a common one walks the
+    stories newest first: the same stories either way."""
+    from bot.storage import archive
+    from bot.web.params import parse_query
+
+    async with await Database.open(archive_file) as db:
+        for query in ({"topic": ["chemistry"]}, {"place": ["Томская область"]},
+                      {"outlet": ["ria-tomsk.example"]}, {"q": ["химический"]},
+                      {"topic": ["trade"], "place": ["Беларусь"]}, {"place": ["Нигде"]},
+                      {"q": ["завод"], "from": ["2025-06-01"], "to": ["2025-07-31"]}):
+            f = parse_query(query, {t.id for t in TOPICS}).archive_filter()
+            monkeypatch.setattr(archive, "CANDIDATES", 2000)
+            few = [s.story_id for s in await archive.list_stories(db, f, limit=50)]
+            monkeypatch.setattr(archive, "CANDIDATES", 0)
+            walked = [s.story_id for s in await archive.list_stories(db, f, limit=50)]
+            assert few == walked, query
+            monkeypatch.setattr(archive, "CANDIDATES", 2000)
+            assert [s.story_id for s in await archive.list_stories(db, f, limit=2, offset=1)
+                    ] == few[1:3]
+
+
+async def test_csv_export_streams_in_parts_without_repeats(web, archive_file, monkeypatch):
+    whole = (await web.get("/export.csv"))[2]
+    monkeypatch.setattr("bot.web.server.EXPORT_CHUNK", 2)
+    status, _, parts, _ = await web.get("/export.csv")
+    assert status == 200 and parts == whole
+    rows = list(csv.reader(io.StringIO(parts.decode("utf-8-sig"))))[1:]
+    newest = plain(archive_file, "SELECT id FROM stories ORDER BY started_at DESC, id DESC")
+    assert [r[6].rsplit("/", 1)[1] for r in rows] == [str(i) for (i,) in newest]
+    monkeypatch.setattr("bot.web.server.EXPORT_MAX", 5)
+    rows = list(csv.reader(io.StringIO((await web.get("/export.csv"))[2].decode("utf-8-sig"))))
+    assert len(rows) == 1 + 5

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from bot.storage.db import Database, from_db_time, to_db_time
 
 CHUNK = 500  # ids per IN (...) list
+CANDIDATES = 2000  # a filter part selecting at most this many articles drives the list
 LIST_OUTLETS = 20  # carriers fetched per story in a list (the count is exact regardless)
 
 
@@ -111,6 +112,36 @@ def outlet_prefixes(outlet: str) -> list[str]:
             for tail in tails]
 
 
+def _outlet_stories(outlet: str) -> tuple[str, list]:
+    parts = ["SELECT story_id FROM articles WHERE source_id IN"
+             " (SELECT id FROM sources WHERE name = ?)"]
+    params: list = [outlet]
+    for prefix in outlet_prefixes(outlet):
+        # '/' + 1 is '0': every URL that starts with the prefix sorts in [prefix, end)
+        parts.append("SELECT story_id FROM articles WHERE url >= ? AND url < ?")
+        params.extend((prefix, prefix[:-1] + "0"))
+    return " UNION ALL ".join(parts), params
+
+
+def _selective(f: ArchiveFilter) -> list[tuple[str, list]]:
+    """For each filter part that can be rare, a query of the ids of the articles it selects
+    (from an index alone: cheap to count), rarest kinds first. The stories of those articles
+    are a superset of the part's stories (the part itself applies to the first article)."""
+    out = []
+    if f.place is not None:
+        out.append(("SELECT article_id FROM article_entities WHERE kind = 'place'"
+                    " AND name = ?", [f.place]))
+    if f.outlet is not None:
+        sql, params = _outlet_stories(f.outlet)
+        out.append((sql.replace("SELECT story_id FROM", "SELECT id FROM"), params))
+    if f.match is not None:
+        out.append(("SELECT rowid FROM article_search WHERE article_search MATCH ?",
+                    [f.match]))
+    if f.topic is not None:
+        out.append(("SELECT article_id FROM article_topics WHERE topic_id = ?", [f.topic]))
+    return out
+
+
 def _where(f: ArchiveFilter) -> tuple[str, list]:
     clauses: list[str] = []
     params: list = []
@@ -123,14 +154,9 @@ def _where(f: ArchiveFilter) -> tuple[str, list]:
                        " WHERE kind = 'place' AND name = ?)")
         params.append(f.place)
     if f.outlet is not None:
-        parts = ["SELECT story_id FROM articles WHERE source_id IN"
-                 " (SELECT id FROM sources WHERE name = ?)"]
-        params.append(f.outlet)
-        for prefix in outlet_prefixes(f.outlet):
-            # '/' + 1 is '0': every URL that starts with the prefix sorts in [prefix, end)
-            parts.append("SELECT story_id FROM articles WHERE url >= ? AND url < ?")
-            params.extend((prefix, prefix[:-1] + "0"))
-        clauses.append(f"s.id IN ({' UNION '.join(parts)})")
+        sql, more = _outlet_stories(f.outlet)
+        clauses.append(f"s.id IN ({sql})")
+        params.extend(more)
     if f.since is not None:
         clauses.append("s.started_at >= ?")
         params.append(to_db_time(f.since))
@@ -143,6 +169,25 @@ def _where(f: ArchiveFilter) -> tuple[str, list]:
                        " WHERE article_search MATCH ?)")
         params.append(f.match)
     return (" AND ".join(clauses) or "1"), params
+
+
+async def _few_candidates(db: Database, f: ArchiveFilter) -> list[int] | None:
+    """The stories a rare filter can select, when one of its parts selects at most
+    CANDIDATES articles; None when every part is common.
+
+    Walking the stories newest first and testing each against the filter is quick while
+    matches are common, and slow for a rare place or outlet (it walks the whole archive);
+    looking up the few candidates and sorting them is the other way round. The first part
+    found rare decides."""
+    for sql, params in _selective(f):
+        row = await db.fetchone(f"SELECT COUNT(*) FROM ({sql} LIMIT ?)",
+                                [*params, CANDIDATES + 1])
+        if row is not None and row[0] <= CANDIDATES:
+            rows = await db.fetchall(
+                f"SELECT DISTINCT story_id FROM articles WHERE id IN ({sql})"
+                " AND story_id IS NOT NULL", params)
+            return sorted(r[0] for r in rows)
+    return None
 
 
 def _carrier(r) -> Carrier:
@@ -166,10 +211,22 @@ async def _by_article(db: Database, sql: str, ids: list[int]) -> dict[int, list]
     return out
 
 
-async def list_stories(db: Database, f: ArchiveFilter, *, limit: int,
-                       offset: int = 0) -> list[StoryItem]:
-    """Stories matching ``f``, newest first."""
+async def list_stories(db: Database, f: ArchiveFilter, *, limit: int, offset: int = 0,
+                       older_than: tuple[datetime | None, int] | None = None
+                       ) -> list[StoryItem]:
+    """Stories matching ``f``, newest first; with ``older_than`` (the time and id of the last
+    story of a previous part) only the stories after it in that order."""
     where, params = _where(f)
+    if older_than is not None:
+        where += " AND (s.started_at, s.id) < (?, ?)"
+        params.extend((to_db_time(older_than[0]), older_than[1]))
+    few = await _few_candidates(db, f)
+    if few is not None:
+        if not few:
+            return []
+        # one parameter, whatever the number: the ids as a JSON array
+        where += " AND s.id IN (SELECT value FROM json_each(?))"
+        params.append(json.dumps(few))
     rows = await db.fetchall(
         "SELECT s.id, s.title, s.started_at, s.updated_at, s.first_article_id, a.url, a.origin,"
         " COALESCE(a.summary, substr(a.text, 1, 300)) AS summary, a.key_figures"

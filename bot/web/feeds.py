@@ -20,6 +20,7 @@ from bot.web.present import (
 
 FEED_ITEMS = 50
 EXPORT_MAX = 10_000
+EXPORT_CHUNK = 500  # stories read and written at a time: the loop is not held for long
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
 
@@ -86,12 +87,14 @@ CSV_COLUMNS = ("date", "title", "outlets", "topics", "places", "link", "page")
 
 
 def export_csv(stories: Sequence[StoryItem], base: str, topic_names: Mapping[str, str],
-               tz: tzinfo) -> str:
+               tz: tzinfo, *, header: bool = True) -> str:
     """One row per story: its time (in ``tz``), title, outlets, topics, places, the original's
-    link and the story's page. Cells that look like formulas are defused."""
+    link and the story's page. Cells that look like formulas are defused. Without ``header``,
+    the rows only (the next part of a streamed export)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    if header:
+        writer.writerow(CSV_COLUMNS)
     for s in stories:
         writer.writerow([
             s.at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if s.at else "",

@@ -38,7 +38,16 @@ from bot.storage import archive
 from bot.storage.db import Database, DatabaseError, utcnow
 from bot.web import params
 from bot.web.charts import WEEKS, TrendCharts
-from bot.web.feeds import EXPORT_MAX, FEED_ITEMS, entries, export_csv, feed_updated, iso, json_feed
+from bot.web.feeds import (
+    EXPORT_CHUNK,
+    EXPORT_MAX,
+    FEED_ITEMS,
+    entries,
+    export_csv,
+    feed_updated,
+    iso,
+    json_feed,
+)
 from bot.web.present import (
     local_time,
     outlet_of,
@@ -338,12 +347,27 @@ class WebServer:
         return web.Response(text=json.dumps(doc, ensure_ascii=False, indent=1),
                             content_type="application/feed+json", charset="utf-8")
 
-    async def export(self, request: web.Request) -> web.Response:
+    async def export(self, request: web.Request) -> web.StreamResponse:
+        """Streamed in parts of EXPORT_CHUNK stories, each part after the last one's
+        (story time, id), so stories arriving meanwhile neither repeat nor shift rows."""
         query = self._query(request, max_page=1)
-        rows = await archive.list_stories(self.db, query.archive_filter(self.tz),
-                                          limit=EXPORT_MAX)
-        text = export_csv(rows, self._base(request), self.topic_names, self.tz)
-        return web.Response(
-            body=b"\xef\xbb\xbf" + text.encode("utf-8"), content_type="text/csv",
-            charset="utf-8",
-            headers={"Content-Disposition": 'attachment; filename="pressbot-stories.csv"'})
+        f = query.archive_filter(self.tz)
+        base = self._base(request)
+        rows = await archive.list_stories(self.db, f, limit=EXPORT_CHUNK)
+        response = web.StreamResponse(headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": 'attachment; filename="pressbot-stories.csv"'})
+        await response.prepare(request)
+        await response.write(b"\xef\xbb\xbf" + export_csv(
+            rows, base, self.topic_names, self.tz).encode("utf-8"))
+        done = len(rows)
+        while len(rows) == EXPORT_CHUNK and done < EXPORT_MAX:
+            last = rows[-1]
+            rows = await archive.list_stories(self.db, f, limit=min(EXPORT_CHUNK,
+                                                                    EXPORT_MAX - done),
+                                              older_than=(last.at, last.story_id))
+            await response.write(export_csv(rows, base, self.topic_names, self.tz,
+                                            header=False).encode("utf-8"))
+            done += len(rows)
+        await response.write_eof()
+        return response
