@@ -172,6 +172,9 @@ class WebServer:
                                  f"{exc.strerror or exc}") from None
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         log.info("web archive on %s", self.address)
+        if self.token is None and self.host not in ("127.0.0.1", "::1", "localhost"):
+            log.warning("web archive on %s:%s without a token: whoever reaches the address"
+                        " reads the archive", self.host, self.port)
 
     async def stop(self) -> None:
         if self._runner is not None:
