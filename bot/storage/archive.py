@@ -1,7 +1,8 @@
 """Read-only queries for the web archive: story lists with filters, one story with every outlet
 that carried it, source health, weekly counts for the trend charts.
 
-Plain functions taking a ``Database`` and returning dataclasses; nothing here writes. A story's
+Plain functions taking a ``Database`` (SQLite or PostgreSQL) and returning dataclasses; each
+reads in one ``Database.read()``; nothing here writes. A story's
 topics and places are those of its first article (as in Telegram). Lists are ordered by the
 story's own time (``started_at``: its first article's), newest first; an index on
 ``stories (started_at)`` keeps that ordering an index walk.
@@ -13,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.storage.db import Database, from_db_time, to_db_time
+from bot.storage.db import Database, Tx, from_db_time
 
 CHUNK = 500  # ids per IN (...) list
 CANDIDATES = 2000  # a filter part selecting at most this many articles drives the list
@@ -123,7 +124,7 @@ def _outlet_stories(outlet: str) -> tuple[str, list]:
     return " UNION ALL ".join(parts), params
 
 
-def _selective(f: ArchiveFilter) -> list[tuple[str, list]]:
+def _selective(tx: Tx, f: ArchiveFilter) -> list[tuple[str, list]]:
     """For each filter part that can be rare, a query of the ids of the articles it selects
     (from an index alone: cheap to count), rarest kinds first. The stories of those articles
     are a superset of the part's stories (the part itself applies to the first article)."""
@@ -135,14 +136,13 @@ def _selective(f: ArchiveFilter) -> list[tuple[str, list]]:
         sql, params = _outlet_stories(f.outlet)
         out.append((sql.replace("SELECT story_id FROM", "SELECT id FROM"), params))
     if f.match is not None:
-        out.append(("SELECT rowid FROM article_search WHERE article_search MATCH ?",
-                    [f.match]))
+        out.append((tx.dialect.search_ids, [tx.dialect.search_query(f.match)]))
     if f.topic is not None:
         out.append(("SELECT article_id FROM article_topics WHERE topic_id = ?", [f.topic]))
     return out
 
 
-def _where(f: ArchiveFilter) -> tuple[str, list]:
+def _where(tx: Tx, f: ArchiveFilter) -> tuple[str, list]:
     clauses: list[str] = []
     params: list = []
     if f.topic is not None:
@@ -159,19 +159,17 @@ def _where(f: ArchiveFilter) -> tuple[str, list]:
         params.extend(more)
     if f.since is not None:
         clauses.append("s.started_at >= ?")
-        params.append(to_db_time(f.since))
+        params.append(f.since)
     if f.until is not None:
         clauses.append("s.started_at < ?")
-        params.append(to_db_time(f.until))
+        params.append(f.until)
     if f.match is not None:
-        clauses.append("s.id IN (SELECT a.story_id FROM article_search"
-                       " JOIN articles a ON a.id = article_search.rowid"
-                       " WHERE article_search MATCH ?)")
-        params.append(f.match)
-    return (" AND ".join(clauses) or "1"), params
+        clauses.append(f"s.id IN ({tx.dialect.search_stories})")
+        params.append(tx.dialect.search_query(f.match))
+    return (" AND ".join(clauses) or "1 = 1"), params
 
 
-async def _few_candidates(db: Database, f: ArchiveFilter) -> list[int] | None:
+async def _few_candidates(tx: Tx, f: ArchiveFilter) -> list[int] | None:
     """The stories a rare filter can select, when one of its parts selects at most
     CANDIDATES articles; None when every part is common.
 
@@ -179,11 +177,11 @@ async def _few_candidates(db: Database, f: ArchiveFilter) -> list[int] | None:
     matches are common, and slow for a rare place or outlet (it walks the whole archive);
     looking up the few candidates and sorting them is the other way round. The first part
     found rare decides."""
-    for sql, params in _selective(f):
-        row = await db.fetchone(f"SELECT COUNT(*) FROM ({sql} LIMIT ?)",
+    for sql, params in _selective(tx, f):
+        row = await tx.fetchone(f"SELECT COUNT(*) FROM ({sql} LIMIT ?) AS part",
                                 [*params, CANDIDATES + 1])
         if row is not None and row[0] <= CANDIDATES:
-            rows = await db.fetchall(
+            rows = await tx.fetchall(
                 f"SELECT DISTINCT story_id FROM articles WHERE id IN ({sql})"
                 " AND story_id IS NOT NULL", params)
             return sorted(r[0] for r in rows)
@@ -201,12 +199,12 @@ _CARRIER_COLUMNS = (
     " a.similarity, COALESCE(a.published_at, a.fetched_at) AS at")
 
 
-async def _by_article(db: Database, sql: str, ids: list[int]) -> dict[int, list]:
+async def _by_article(tx: Tx, sql: str, ids: list[int]) -> dict[int, list]:
     """Rows of ``sql`` (with one IN list to fill, first column the key) grouped by key."""
     out: dict[int, list] = {}
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
-        for r in await db.fetchall(sql.format(marks=",".join("?" * len(chunk))), chunk):
+        for r in await tx.fetchall(sql.format(marks=",".join("?" * len(chunk))), chunk):
             out.setdefault(r[0], []).append(r)
     return out
 
@@ -216,18 +214,24 @@ async def list_stories(db: Database, f: ArchiveFilter, *, limit: int, offset: in
                        ) -> list[StoryItem]:
     """Stories matching ``f``, newest first; with ``older_than`` (the time and id of the last
     story of a previous part) only the stories after it in that order."""
-    where, params = _where(f)
+    async with db.read() as tx:
+        return await _list_stories(tx, f, limit, offset, older_than)
+
+
+async def _list_stories(tx: Tx, f: ArchiveFilter, limit: int, offset: int,
+                        older_than: tuple[datetime | None, int] | None) -> list[StoryItem]:
+    where, params = _where(tx, f)
     if older_than is not None:
         where += " AND (s.started_at, s.id) < (?, ?)"
-        params.extend((to_db_time(older_than[0]), older_than[1]))
-    few = await _few_candidates(db, f)
+        params.extend(older_than)
+    few = await _few_candidates(tx, f)
     if few is not None:
         if not few:
             return []
         # one parameter, whatever the number: the ids as a JSON array
-        where += " AND s.id IN (SELECT value FROM json_each(?))"
+        where += f" AND s.id IN ({tx.dialect.id_list})"
         params.append(json.dumps(few))
-    rows = await db.fetchall(
+    rows = await tx.fetchall(
         "SELECT s.id, s.title, s.started_at, s.updated_at, s.first_article_id, a.url, a.origin,"
         " COALESCE(a.summary, substr(a.text, 1, 300)) AS summary, a.key_figures"
         " FROM stories s JOIN articles a ON a.id = s.first_article_id"
@@ -237,18 +241,18 @@ async def list_stories(db: Database, f: ArchiveFilter, *, limit: int, offset: in
         return []
     first_ids = [r["first_article_id"] for r in rows]
     story_ids = [r["id"] for r in rows]
-    topics = await _by_article(db, "SELECT article_id, topic_id FROM article_topics"
+    topics = await _by_article(tx, "SELECT article_id, topic_id FROM article_topics"
                                " WHERE article_id IN ({marks}) ORDER BY score DESC", first_ids)
-    places = await _by_article(db, "SELECT article_id, name FROM article_entities"
+    places = await _by_article(tx, "SELECT article_id, name FROM article_entities"
                                " WHERE kind = 'place' AND article_id IN ({marks})"
                                " ORDER BY mentions DESC, name", first_ids)
     carriers = await _by_article(
-        db, "SELECT * FROM (SELECT a.story_id AS key, " + _CARRIER_COLUMNS +
+        tx, "SELECT * FROM (SELECT a.story_id AS key, " + _CARRIER_COLUMNS +
         ", ROW_NUMBER() OVER (PARTITION BY a.story_id ORDER BY"
         " COALESCE(a.published_at, a.fetched_at), a.id) AS n,"
         " COUNT(*) OVER (PARTITION BY a.story_id) AS total"
         " FROM articles a LEFT JOIN sources src ON src.id = a.source_id"
-        " WHERE a.story_id IN ({marks})) WHERE n <= " + str(LIST_OUTLETS), story_ids)
+        " WHERE a.story_id IN ({marks})) AS c WHERE n <= " + str(LIST_OUTLETS), story_ids)
     out = []
     for r in rows:
         mine = carriers.get(r["id"], [])
@@ -265,22 +269,27 @@ async def list_stories(db: Database, f: ArchiveFilter, *, limit: int, offset: in
 
 
 async def story_detail(db: Database, story_id: int) -> StoryDetail | None:
-    row = await db.fetchone(
+    async with db.read() as tx:
+        return await _story_detail(tx, story_id)
+
+
+async def _story_detail(tx: Tx, story_id: int) -> StoryDetail | None:
+    row = await tx.fetchone(
         "SELECT s.id, s.title, s.started_at, s.updated_at, s.first_article_id, a.summary,"
         " a.key_figures FROM stories s JOIN articles a ON a.id = s.first_article_id"
         " WHERE s.id = ?", (story_id,))
     if row is None:
         return None
     first = row["first_article_id"]
-    topics = [r[0] for r in await db.fetchall(
+    topics = [r[0] for r in await tx.fetchall(
         "SELECT topic_id FROM article_topics WHERE article_id = ? ORDER BY score DESC",
         (first,))]
     entities: dict[str, list[str]] = {}
-    for r in await db.fetchall(
+    for r in await tx.fetchall(
             "SELECT kind, name FROM article_entities WHERE article_id = ?"
             " ORDER BY mentions DESC, name", (first,)):
         entities.setdefault(r[0], []).append(r[1])
-    carriers = await db.fetchall(
+    carriers = await tx.fetchall(
         f"SELECT {_CARRIER_COLUMNS} FROM articles a LEFT JOIN sources src"
         " ON src.id = a.source_id WHERE a.story_id = ? ORDER BY at, a.id", (story_id,))
     return StoryDetail(
@@ -294,31 +303,38 @@ async def story_detail(db: Database, story_id: int) -> StoryDetail | None:
 
 async def place_names(db: Database, limit: int = 300) -> list[tuple[str, int]]:
     """Place tags in the archive with how many articles name them, most named first."""
-    rows = await db.fetchall(
-        "SELECT name, COUNT(*) AS n FROM article_entities WHERE kind = 'place'"
-        " GROUP BY name ORDER BY n DESC, name LIMIT ?", (limit,))
+    async with db.read() as tx:
+        rows = await tx.fetchall(
+            "SELECT name, COUNT(*) AS n FROM article_entities WHERE kind = 'place'"
+            " GROUP BY name ORDER BY n DESC, name LIMIT ?", (limit,))
     return [(r[0], int(r[1])) for r in rows]
 
 
 async def source_names(db: Database) -> list[str]:
-    return [r[0] for r in await db.fetchall("SELECT name FROM sources ORDER BY name")]
+    async with db.read() as tx:
+        return [r[0] for r in await tx.fetchall("SELECT name FROM sources ORDER BY name")]
 
 
 async def source_health(db: Database) -> list[SourceHealth]:
     """Every source with its polling health and how many articles it brought."""
-    counts = {r[0]: (int(r[1]), int(r[2])) for r in await db.fetchall(
+    async with db.read() as tx:
+        return await _source_health(tx)
+
+
+async def _source_health(tx: Tx) -> list[SourceHealth]:
+    counts = {r[0]: (int(r[1]), int(r[2])) for r in await tx.fetchall(
         "SELECT source_id, COUNT(*), MAX(id) FROM articles WHERE source_id IS NOT NULL"
         " GROUP BY source_id")}
     latest: dict[int, datetime | None] = {}
     last_ids = [last for _, last in counts.values()]
     for i in range(0, len(last_ids), CHUNK):
         chunk = last_ids[i:i + CHUNK]
-        for r in await db.fetchall(
+        for r in await tx.fetchall(
                 "SELECT source_id, COALESCE(published_at, fetched_at) FROM articles"
                 f" WHERE id IN ({','.join('?' * len(chunk))})", chunk):
             latest[r[0]] = from_db_time(r[1])
     out = []
-    for r in await db.fetchall("SELECT * FROM sources ORDER BY id"):
+    for r in await tx.fetchall("SELECT * FROM sources ORDER BY id"):
         out.append(SourceHealth(
             id=r["id"], name=r["name"], kind=r["kind"], location=r["location"],
             enabled=bool(r["enabled"]), managed_by=r["managed_by"],
@@ -345,13 +361,13 @@ async def weekly_counts(db: Database, kind: str, start: datetime,
         key = "k.name"
     else:
         raise ValueError(f"unknown kind of trend: {kind!r}")
-    begin = to_db_time(start)
-    end = to_db_time(start + timedelta(weeks=weeks))
-    rows = await db.fetchall(
-        f"SELECT {key} AS key, CAST((julianday(s.started_at) - julianday(?)) / 7 AS INTEGER)"
-        f" AS week, COUNT(*) AS n FROM stories s {join}"
-        " WHERE s.started_at >= ? AND s.started_at < ? GROUP BY key, week",
-        (begin, begin, end))
+    end = start + timedelta(weeks=weeks)
+    async with db.read() as tx:
+        rows = await tx.fetchall(
+            f"SELECT {key} AS key, {tx.dialect.weeks_since('s.started_at')}"
+            f" AS week, COUNT(*) AS n FROM stories s {join}"
+            " WHERE s.started_at >= ? AND s.started_at < ? GROUP BY key, week",
+            (start, start, end))
     out: dict[str, list[int]] = {}
     for r in rows:
         week = int(r["week"])

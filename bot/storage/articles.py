@@ -25,7 +25,7 @@ async def find_existing(tx: Tx, article: Article) -> Article | None:
     """The stored article that ``article`` exactly duplicates, if any."""
     row = await tx.fetchone(
         "SELECT * FROM articles WHERE content_hash = ? OR (url IS NOT NULL AND url = ?) "
-        "OR (guid IS NOT NULL AND guid = ? AND source_id IS ?) LIMIT 1",
+        "OR (guid IS NOT NULL AND guid = ? AND source_id IS NOT DISTINCT FROM ?) LIMIT 1",
         (article.content_hash, article.url, article.guid, article.source_id))
     return article_of(row) if row else None
 
@@ -49,13 +49,15 @@ async def save_understanding(tx: Tx, article_id: int, understood: Understood) ->
                                                      ensure_ascii=False), article_id))
     e = understood.entities
     await tx.executemany(
-        "INSERT OR IGNORE INTO article_entities (article_id, kind, name) VALUES (?, ?, ?)",
+        "INSERT INTO article_entities (article_id, kind, name) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         [(article_id, kind, name) for kind, names in (
             ("person", e.people), ("organization", e.organizations),
             ("location", e.locations), ("place", e.places)) for name in names])
     await tx.executemany(
-        "INSERT OR REPLACE INTO article_topics (article_id, topic_id, score, terms)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT INTO article_topics (article_id, topic_id, score, terms) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (article_id, topic_id) DO UPDATE SET score = excluded.score,"
+        " terms = excluded.terms",
         [(article_id, t.id, t.score, json.dumps(list(t.terms), ensure_ascii=False))
          for t in understood.topics])
 

@@ -54,10 +54,10 @@ class Chats:
             await tx.execute(
                 "INSERT INTO chats (chat_id, kind, title, thread_id, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET"
-                " kind = excluded.kind, title = COALESCE(excluded.title, title),"
-                " thread_id = COALESCE(excluded.thread_id, thread_id),"
+                " kind = excluded.kind, title = COALESCE(excluded.title, chats.title),"
+                " thread_id = COALESCE(excluded.thread_id, chats.thread_id),"
                 " updated_at = excluded.updated_at,"
-                " status = CASE WHEN ? THEN 'active' ELSE status END",
+                " status = CASE WHEN ? = 1 THEN 'active' ELSE chats.status END",
                 (chat_id, kind, title, thread_id, now, now, int(activate)))
             row = await tx.fetchone("SELECT * FROM chats WHERE chat_id = ?", (chat_id,))
         assert row is not None
@@ -85,8 +85,9 @@ class Chats:
     async def set_filter(self, chat_id: int, kind: str, value: str, on: bool) -> None:
         async with self.db.transaction() as tx:
             if on:
-                await tx.execute("INSERT OR IGNORE INTO chat_filters (chat_id, kind, value)"
-                                 " VALUES (?, ?, ?)", (chat_id, kind, value))
+                await tx.execute("INSERT INTO chat_filters (chat_id, kind, value)"
+                                 " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                                 (chat_id, kind, value))
             else:
                 await tx.execute("DELETE FROM chat_filters WHERE chat_id = ? AND kind = ?"
                                  " AND value = ?", (chat_id, kind, value))
@@ -133,7 +134,7 @@ class Chats:
         async with self.db.transaction() as tx:
             if await tx.fetchone("SELECT 1 FROM chats WHERE chat_id = ?", (new,)):
                 # both ids known: the queue moves, the old chat goes
-                await tx.execute("UPDATE OR IGNORE outbox SET chat_id = ? WHERE chat_id = ?"
+                await tx.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ?"
                                  " AND status = 'pending'", (new, old))
                 await tx.execute("DELETE FROM chats WHERE chat_id = ?", (old,))
             else:
@@ -155,15 +156,16 @@ class Chats:
                     " ON CONFLICT (chat_id) DO UPDATE SET lang = excluded.lang,"
                     " mode = 'instant', thread_id = excluded.thread_id, from_config = 1,"
                     " updated_at = excluded.updated_at,"
-                    " status = CASE WHEN status IN ('blocked', 'dead') THEN status"
+                    " status = CASE WHEN chats.status IN ('blocked', 'dead') THEN chats.status"
                     " ELSE 'active' END", (c.chat_id, kind, c.lang, c.thread_id, now, now))
                 await tx.execute("DELETE FROM chat_filters WHERE chat_id = ?", (c.chat_id,))
                 await tx.executemany(
-                    "INSERT OR IGNORE INTO chat_filters (chat_id, kind, value) VALUES (?, ?, ?)",
+                    "INSERT INTO chat_filters (chat_id, kind, value) VALUES (?, ?, ?)"
+                    " ON CONFLICT DO NOTHING",
                     [(c.chat_id, kind, value.lower() if kind in ("follow", "exclude") else value)
                      for kind, values in (("topic", c.topics), ("place", c.places),
                                           ("follow", c.follow), ("exclude", c.exclude))
                      for value in values])
             await tx.execute(
-                f"UPDATE chats SET status = 'paused' WHERE from_config = 1 AND status = 'active'"
-                f" AND chat_id NOT IN ({','.join('?' * len(ids))})", ids)
+                "UPDATE chats SET status = 'paused' WHERE from_config = 1 AND status = 'active'"
+                + (f" AND chat_id NOT IN ({','.join('?' * len(ids))})" if ids else ""), ids)

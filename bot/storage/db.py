@@ -24,6 +24,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.storage.dialect import SQLITE
 from bot.storage.migrations import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
@@ -85,6 +86,8 @@ class Tx:
     """SQL on one connection, inside a transaction (writes) or not (reads). Datetime
     parameters are stored as UTC text."""
 
+    dialect = SQLITE
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
@@ -124,6 +127,8 @@ async def _connect(target: str) -> aiosqlite.Connection:
 
 
 class Database:
+    dialect = SQLITE
+
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, path: str,
                  sandbox: bool, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.busy_timeout_ms = busy_timeout_ms

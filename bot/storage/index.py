@@ -63,21 +63,25 @@ async def reprint_candidates(tx: Tx, keys: list[int], *, exclude: int | None = N
 async def save_fingerprint(tx: Tx, article_id: int, fp: Fingerprint, index_keys: list[int],
                            story_terms: list[str]) -> None:
     await tx.execute(
-        "INSERT OR REPLACE INTO article_fingerprints (article_id, words, shingles, lede, title,"
-        " story_terms) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO article_fingerprints (article_id, words, shingles, lede, title,"
+        " story_terms) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (article_id) DO UPDATE SET"
+        " words = excluded.words, shingles = excluded.shingles, lede = excluded.lede,"
+        " title = excluded.title, story_terms = excluded.story_terms",
         (article_id, fp.words, pack(fp.shingles), pack(fp.lede), pack(fp.title),
          " ".join(story_terms)))
-    await tx.executemany("INSERT OR IGNORE INTO lsh_bands (key, article_id) VALUES (?, ?)",
+    await tx.executemany("INSERT INTO lsh_bands (key, article_id) VALUES (?, ?)"
+                         " ON CONFLICT DO NOTHING",
                          [(k, article_id) for k in dict.fromkeys(index_keys)])
 
 
 async def add_document_frequencies(tx: Tx, lemmas: set[str]) -> None:
+    # In sorted order: two writers that share lemmas lock their rows in the same order.
     await tx.executemany(
         "INSERT INTO lemma_df (lemma, df) VALUES (?, 1)"
-        " ON CONFLICT (lemma) DO UPDATE SET df = df + 1", [(w,) for w in lemmas])
+        " ON CONFLICT (lemma) DO UPDATE SET df = lemma_df.df + 1", [(w,) for w in sorted(lemmas)])
     await tx.execute(
         "INSERT INTO corpus_stats (key, value) VALUES ('documents', 1)"
-        " ON CONFLICT (key) DO UPDATE SET value = value + 1")
+        " ON CONFLICT (key) DO UPDATE SET value = corpus_stats.value + 1")
 
 
 async def document_frequencies(tx: Tx, lemmas: Iterable[str]) -> tuple[int, dict[str, int]]:
@@ -128,10 +132,10 @@ async def story_candidates(tx: Tx, start: datetime, end: datetime, exclude: int,
         rows = await tx.fetchall(
             f"{select} AND a.story_id IN (SELECT DISTINCT h.story_id FROM ("
             " SELECT a2.story_id, COALESCE(a2.published_at, a2.fetched_at) AS at FROM"
-            " (SELECT rowid AS id FROM article_search WHERE article_search MATCH ?"
-            "  AND rowid >= ? ORDER BY rank LIMIT ?) hit"
+            f" ({tx.dialect.search_prefilter}) hit"
             " JOIN articles a2 ON a2.id = hit.id) h WHERE h.at BETWEEN ? AND ? LIMIT ?)",
-            (*window, exclude, query, first, PREFILTER_HITS, *window, PREFILTER_STORIES))
+            (*window, exclude, tx.dialect.search_query(query), first, PREFILTER_HITS, *window,
+             PREFILTER_STORIES))
     return [StoryCandidate(r["id"], r["story_id"], tuple(r["story_terms"].split()),
                            outlet_of(r["url"], r["origin"]), from_db_time(r["at"]))
             for r in rows]

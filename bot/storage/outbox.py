@@ -54,8 +54,8 @@ async def enqueue(tx: Tx, chat_id: int, text: str, *, kind: str = "story",
     was."""
     now = utcnow()
     if story_id is not None and kind in ("story", "digest") and await tx.execute(
-            "INSERT OR IGNORE INTO deliveries (chat_id, story_id, created_at)"
-            " VALUES (?, ?, ?)", (chat_id, story_id, now)) == 0:
+            "INSERT INTO deliveries (chat_id, story_id, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING", (chat_id, story_id, now)) == 0:
         return None
     outbox_id = await tx.insert(
         "INSERT INTO outbox (chat_id, story_id, kind, text, thread_id, preview, edit_message_id,"
@@ -74,6 +74,49 @@ def _row(r) -> OutboxRow:
                      r["attempts"], bool(r["silent"]))
 
 
+async def _due(tx: Tx, now: datetime, busy: set[int], limit: int, *,
+               lock: bool = False) -> list[OutboxRow]:
+    """The oldest pending row of each chat that is not busy, due now, oldest first; a
+    chat's edits only once nothing else is pending for it, and after every other due
+    row. With ``lock``, the rows are locked for the transaction (rows locked by another
+    are skipped)."""
+    out = await _due_part(tx, now, busy, limit, edits=False, lock=lock)
+    if len(out) < limit:
+        out += await _due_part(tx, now, busy | {r.chat_id for r in out}, limit - len(out),
+                               edits=True, lock=lock)
+    return out
+
+
+async def _due_part(tx: Tx, now: datetime, busy: set[int], limit: int, *, edits: bool,
+                    lock: bool) -> list[OutboxRow]:
+    # Walks the pending index in id order and stops at the limit: cheap with 10,000
+    # queued.
+    kind = "o.kind = 'edit' AND NOT EXISTS (SELECT 1 FROM outbox WHERE chat_id =" \
+        " o.chat_id AND status = 'pending' AND kind != 'edit')" if edits \
+        else "o.kind != 'edit'"
+    rows = await tx.fetchall(
+        "SELECT o.*, c.kind AS chat_kind FROM outbox o JOIN chats c"
+        " ON c.chat_id = o.chat_id"
+        f" WHERE o.status = 'pending' AND {kind} AND c.status IN ('active', 'paused')"
+        " AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)"
+        " AND NOT EXISTS (SELECT 1 FROM outbox f WHERE f.chat_id = o.chat_id"
+        "  AND f.status = 'sending')"
+        " AND o.id = (SELECT MIN(id) FROM outbox WHERE chat_id = o.chat_id"
+        f" AND status = 'pending' AND kind {'=' if edits else '!='} 'edit')"
+        " ORDER BY o.id LIMIT ?" + (tx.dialect.skip_locked if lock else ""),
+        (now, limit + len(busy)))
+    return [_row(r) for r in rows if r["chat_id"] not in busy][:limit]
+
+
+async def _take(tx: Tx, rows: list[OutboxRow], lease_until: datetime) -> list[OutboxRow]:
+    taken = []
+    for r in rows:
+        if await tx.execute("UPDATE outbox SET status = 'sending', lease_until = ?"
+                            " WHERE id = ? AND status = 'pending'", (lease_until, r.id)):
+            taken.append(r)
+    return taken
+
+
 class Outbox:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -82,47 +125,24 @@ class Outbox:
         """The oldest pending row of each chat that is not busy, due now, oldest first; a
         chat's edits only once nothing else is pending for it, and after every other due
         row."""
-        out = await self._due(now, busy, limit, edits=False)
-        if len(out) < limit:
-            out += await self._due(now, busy | {r.chat_id for r in out}, limit - len(out),
-                                   edits=True)
-        return out
-
-    async def _due(self, now: datetime, busy: set[int], limit: int, *, edits: bool
-                   ) -> list[OutboxRow]:
-        # Walks the pending index in id order and stops at the limit: cheap with 10,000
-        # queued.
-        kind = "o.kind = 'edit' AND NOT EXISTS (SELECT 1 FROM outbox WHERE chat_id =" \
-            " o.chat_id AND status = 'pending' AND kind != 'edit')" if edits \
-            else "o.kind != 'edit'"
         async with self.db.read() as tx:
-            rows = await tx.fetchall(
-                "SELECT o.*, c.kind AS chat_kind FROM outbox o JOIN chats c"
-                " ON c.chat_id = o.chat_id"
-                f" WHERE o.status = 'pending' AND {kind} AND c.status IN ('active', 'paused')"
-                " AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)"
-                " AND NOT EXISTS (SELECT 1 FROM outbox f WHERE f.chat_id = o.chat_id"
-                "  AND f.status = 'sending')"
-                " AND o.id = (SELECT MIN(id) FROM outbox WHERE chat_id = o.chat_id"
-                f" AND status = 'pending' AND (kind = 'edit') = {int(edits)})"
-                " ORDER BY o.id LIMIT ?", (now, limit + len(busy)))
-        return [_row(r) for r in rows if r["chat_id"] not in busy][:limit]
+            return await _due(tx, now, busy, limit)
 
     async def claim(self, now: datetime, busy: set[int], limit: int, lease: timedelta
                     ) -> list[OutboxRow]:
         """Take the due rows (see ``due``) for sending: each becomes 'sending' until
-        ``now + lease``, in one transaction, before anything is sent."""
+        ``now + lease``, in one transaction, before anything is sent. Where several processes
+        share the database (PostgreSQL), the due rows are read and locked in that
+        transaction, and rows another process is claiming are passed over."""
+        if self.db.dialect.skip_locked:
+            async with self.db.transaction() as tx:
+                rows = await _due(tx, now, busy, limit, lock=True)
+                return await _take(tx, rows, now + lease)
         rows = await self.due(now, busy, limit)
         if not rows:
             return []
         async with self.db.transaction() as tx:
-            taken = []
-            for r in rows:
-                if await tx.execute("UPDATE outbox SET status = 'sending', lease_until = ?"
-                                    " WHERE id = ? AND status = 'pending'",
-                                    (now + lease, r.id)):
-                    taken.append(r)
-        return taken
+            return await _take(tx, rows, now + lease)
 
     async def mark_sent(self, row_id: int, message_id: int | None) -> None:
         async with self.db.transaction() as tx:
@@ -188,8 +208,8 @@ class Outbox:
             fresh = 0
             for story_id in story_ids:
                 fresh += await tx.execute(
-                    "INSERT OR IGNORE INTO deliveries (chat_id, story_id, created_at)"
-                    " VALUES (?, ?, ?)", (chat_id, story_id, now))
+                    "INSERT INTO deliveries (chat_id, story_id, created_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT DO NOTHING", (chat_id, story_id, now))
             if fresh:
                 for text in messages:
                     await enqueue(tx, chat_id, text, kind="digest", thread_id=thread_id,

@@ -37,20 +37,21 @@ class Sources:
                     "INSERT INTO sources (name, kind, location, interval, enabled, managed_by,"
                     " created_at) VALUES (?, ?, ?, ?, ?, 'config', ?)"
                     " ON CONFLICT (name) DO UPDATE SET"
-                    "  etag = CASE WHEN location = excluded.location THEN etag END,"
-                    "  last_modified ="
-                    "   CASE WHEN location = excluded.location THEN last_modified END,"
-                    "  error_count ="
-                    "   CASE WHEN location = excluded.location THEN error_count ELSE 0 END,"
-                    "  next_check_at ="
-                    "   CASE WHEN location = excluded.location THEN next_check_at END,"
+                    "  etag = CASE WHEN sources.location = excluded.location"
+                    "   THEN sources.etag END,"
+                    "  last_modified = CASE WHEN sources.location = excluded.location"
+                    "   THEN sources.last_modified END,"
+                    "  error_count = CASE WHEN sources.location = excluded.location"
+                    "   THEN sources.error_count ELSE 0 END,"
+                    "  next_check_at = CASE WHEN sources.location = excluded.location"
+                    "   THEN sources.next_check_at END,"
                     "  kind = excluded.kind, location = excluded.location,"
                     "  interval = excluded.interval, enabled = excluded.enabled,"
                     "  managed_by = 'config'",
                     (s.name, s.kind, s.location, s.interval, int(s.enabled), now))
-            await tx.execute(
-                f"UPDATE sources SET enabled = 0 WHERE managed_by = 'config'"
-                f" AND name NOT IN ({','.join('?' * len(names))})", names)
+            await tx.execute("UPDATE sources SET enabled = 0 WHERE managed_by = 'config'"
+                             + (f" AND name NOT IN ({','.join('?' * len(names))})"
+                                if names else ""), names)
         return await self.all()
 
     async def all(self) -> list[SourceState]:

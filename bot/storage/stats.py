@@ -52,5 +52,4 @@ class Stats:
 
     async def integrity(self, quick: bool = True) -> str:
         async with self.db.read() as tx:
-            return str(await tx.fetchval("PRAGMA quick_check" if quick
-                                         else "PRAGMA integrity_check"))
+            return str(await tx.fetchval(tx.dialect.integrity(quick)))

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.storage.db import Database, Tx, from_db_time, utcnow
-from bot.storage.migrations import SEARCH_SHADOWS, SEARCH_TABLE
 
 SEARCH_BODY_LEMMAS = 1500  # the lead and more: enough to find a story, bounded in size
 
@@ -51,9 +50,9 @@ async def attach(tx: Tx, article_id: int, story_id: int, reprint_of: int | None,
     await tx.execute(
         "UPDATE articles SET story_id = ?, reprint_of = ?, similarity = ? WHERE id = ?",
         (story_id, reprint_of, similarity, article_id))
-    await tx.execute(
-        "UPDATE stories SET updated_at = MAX(updated_at, (SELECT COALESCE(published_at,"
-        " fetched_at) FROM articles WHERE id = ?)) WHERE id = ?", (article_id, story_id))
+    at = "(SELECT COALESCE(published_at, fetched_at) FROM articles WHERE id = ?)"
+    await tx.execute(f"UPDATE stories SET updated_at = {at} WHERE id = ? AND updated_at < {at}",
+                     (article_id, story_id, article_id))
 
 
 async def make_original(tx: Tx, new_id: int, old_root: int, story_id: int, title: str,
@@ -64,25 +63,24 @@ async def make_original(tx: Tx, new_id: int, old_root: int, story_id: int, title
                      (new_id, old_root, old_root))
     await tx.execute("UPDATE articles SET reprint_of = NULL WHERE id = ?", (new_id,))
     await tx.execute(
-        "UPDATE stories SET first_article_id = ?, title = ?, started_at = MIN(started_at, ?)"
+        "UPDATE stories SET first_article_id = ?, title = ?, started_at = ?"
         " WHERE id = ? AND started_at >= ?", (new_id, title, at, story_id, at))
 
 
 async def index_for_search(tx: Tx, article_id: int, title_lemmas: list[str],
                            body_lemmas: list[str]) -> None:
     """Put an original article's lemmas in the search index."""
-    if await tx.execute("INSERT OR IGNORE INTO search_indexed (article_id) VALUES (?)",
-                        (article_id,)) == 0:
+    if await tx.execute("INSERT INTO search_indexed (article_id) VALUES (?)"
+                        " ON CONFLICT DO NOTHING", (article_id,)) == 0:
         return
-    await tx.execute("INSERT INTO article_search (rowid, title, body) VALUES (?, ?, ?)",
-                     (article_id, " ".join(title_lemmas),
+    await tx.execute(tx.dialect.search_insert, (article_id, " ".join(title_lemmas),
                       " ".join(body_lemmas[:SEARCH_BODY_LEMMAS])))
 
 
 async def note_grew(tx: Tx, story_id: int, now: datetime) -> None:
     """A story gained an article: its messages sent at once may be edited to list it."""
-    await tx.execute("INSERT OR IGNORE INTO story_updates (story_id, since) VALUES (?, ?)",
-                     (story_id, now))
+    await tx.execute("INSERT INTO story_updates (story_id, since) VALUES (?, ?)"
+                     " ON CONFLICT DO NOTHING", (story_id, now))
 
 
 # ---------------------------------------------------------------- reads
@@ -144,14 +142,8 @@ class Stories:
         """Empty the search index and put every original article back in it (a damaged
         index: `pressbot reindex`). ``lemmatize(title, text)`` gives the lemmas."""
         async with self.db.transaction() as tx:
-            # A fresh, empty index's own records replace the damaged ones (an index whose
-            # structure record is damaged cannot even be opened to be emptied).
-            await tx.execute(SEARCH_TABLE.format(name="article_search_fresh"))
-            for part in SEARCH_SHADOWS:
-                await tx.execute(f"DELETE FROM article_search_{part}")
-                await tx.execute(f"INSERT INTO article_search_{part}"
-                                 f" SELECT * FROM article_search_fresh_{part}")
-            await tx.execute("DROP TABLE article_search_fresh")
+            for statement in tx.dialect.search_reset():
+                await tx.execute(statement)
             await tx.execute("DELETE FROM search_indexed")
         done = 0
         while True:
@@ -171,14 +163,12 @@ class Stories:
         three times a body hit), newest first among equals; ``offset`` pages on."""
         async with self.db.read() as tx:
             rows = await tx.fetchall(
-                "WITH hits AS (SELECT rowid AS article_id, bm25(article_search, 3.0, 1.0)"
-                " AS score FROM article_search WHERE article_search MATCH ? ORDER BY score"
-                " LIMIT 500)"
+                f"WITH hits AS ({tx.dialect.search_hits})"
                 " SELECT a.story_id, MIN(ROUND(h.score, 2)) AS score, MAX(s.started_at) AS at"
                 " FROM hits h JOIN articles a ON a.id = h.article_id"
                 " JOIN stories s ON s.id = a.story_id"
                 " GROUP BY a.story_id ORDER BY score, at DESC LIMIT ? OFFSET ?",
-                (query, limit, offset))
+                (tx.dialect.search_query(query), limit, offset))
         return [r[0] for r in rows]
 
     async def by_id(self, story_ids: list[int]) -> list[StoryRow]:
