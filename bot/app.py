@@ -100,9 +100,10 @@ class App:
 
     async def start(self) -> None:
         settings = self.settings
-        lock = InstanceLock(settings.database)
-        lock.acquire()  # a second `pressbot run` on this database stops here, at once
-        self.lock = lock
+        if settings.database_url is None:  # PostgreSQL: several processes share the database
+            lock = InstanceLock(settings.database)
+            lock.acquire()  # a second `pressbot run` on this file stops here, at once
+            self.lock = lock
         self.understanding = Understanding.from_settings(settings)
         if settings.ner:  # load the NER models first: their loading peak sits on a small heap
             from bot.understand.entities import preload
@@ -114,13 +115,16 @@ class App:
         from bot.telegram.runtime import TelegramRuntime
 
         try:
-            self.store = store = await Store.open(settings.database)
+            self.store = store = await Store.open(settings.store_location)
             check = await store.stats.integrity()
             if check != "ok":
-                raise DatabaseError(f"database {settings.database} is damaged (quick_check:"
+                raise DatabaseError(f"database {store.path} is damaged (quick_check:"
                                     f" {check[:120]}); `pressbot restore BACKUP` brings back a"
                                     " backup")
-            released = await store.outbox.release_all_claims()
+            # Alone on the file, whatever was in flight goes again; on a shared PostgreSQL
+            # database only the claims whose lease ran out (another process may be sending).
+            released = await (store.outbox.release_all_claims() if self.lock is not None
+                              else store.outbox.release_expired(self.clock()))
             if released:
                 log.warning("%d messages were being sent when pressbot last stopped; they go"
                             " again", released)
@@ -171,7 +175,8 @@ class App:
         served = (f"; metrics on http://{settings.metrics.host}:{self.metrics.port}/metrics"
                   if self.metrics else "")
         return (f"pressbot {__version__}: polling {self.sources} sources into"
-                f" {settings.database} ({settings.origin}); {where}{served}. Ctrl-C stops.")
+                f" {self.store.path if self.store else settings.database}"
+                f" ({settings.origin}); {where}{served}. Ctrl-C stops.")
 
     async def stop(self) -> None:
         self.stopping.set()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot import __version__, logs
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, is_database_url, load_settings
 from bot.delivery.news import news_flags
 from bot.ingest.fetch import Fetcher
 from bot.ingest.files import FileReadError, list_documents, read_document
@@ -130,7 +130,7 @@ async def poll_once(store: Store, settings: Settings, out: TextIO) -> list[PollR
 
 
 async def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Store.open(settings.database) as store:
+    async with await Store.open(settings.store_location) as store:
         results = await poll_once(store, settings, sys.stdout)
     return 1 if results and all(r.status == "failed" for r in results) else 0
 
@@ -150,7 +150,7 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     status = 0
     new = dup = 0
     understanding = Understanding.from_settings(settings)
-    async with await Store.open(settings.database) as store:
+    async with await Store.open(settings.store_location) as store:
         await catch_up(store, understanding)
         try:
             files = expand_paths(args.paths)
@@ -177,7 +177,8 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"{r.status:9} #{r.article.id} story {r.story_id}  "
                       f"{r.article.title[:80]}{extra}")
         total = await store.articles.count()
-    print(f"{new} new, {dup} already stored; {total} articles in {settings.database}")
+        where = store.path
+    print(f"{new} new, {dup} already stored; {total} articles in {where}")
     return status
 
 
@@ -221,7 +222,7 @@ def analyze_inputs(path: Path) -> list[AnalyzeInput]:
 async def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     status = 0
     target = args.db if args.db else ":memory:"
-    if args.db and not Path(args.db).exists():
+    if args.db and not is_database_url(args.db) and not Path(args.db).exists():
         print(f"pressbot: --db {args.db}: no such database", file=sys.stderr)
         return 2
     understanding = Understanding.from_settings(settings)
@@ -274,7 +275,7 @@ def print_analysis(record: dict[str, Any], out: TextIO) -> None:
 
 
 async def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Store.open(settings.database) as store:
+    async with await Store.open(settings.store_location) as store:
         states = await store.sources.sync(settings.sources) if args.sync \
             else await store.sources.all()
     if not states:
@@ -292,9 +293,19 @@ async def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _sqlite_only(command: str, settings: Settings) -> bool:
+    if settings.database_url is None:
+        return False
+    print(f"pressbot: {command} copies an SQLite file; the database is PostgreSQL: use the"
+          " server's own tools (pg_dump, pg_restore)", file=sys.stderr)
+    return True
+
+
 async def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage.backup import backup
 
+    if _sqlite_only("backup", settings):
+        return 2
     written, size = await asyncio.to_thread(backup, settings.database, args.path)
     print(f"backed up {settings.database} to {written} ({size / 1e6:.1f} MB), "
           "integrity_check ok")
@@ -304,8 +315,10 @@ async def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage.backup import restore
 
+    if _sqlite_only("restore", settings):
+        return 2
     saved = await asyncio.to_thread(restore, args.path, settings.database)
-    async with await Store.open(settings.database) as store:  # upgrade an older schema
+    async with await Store.open(settings.store_location) as store:  # upgrade an older schema
         version = await store.schema_version()
     note = f"; the previous database is kept as {saved}" if saved else ""
     print(f"restored {settings.database} from {args.path} (schema {version}){note}")
@@ -313,7 +326,7 @@ async def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Store.open(settings.database) as store:
+    async with await Store.open(settings.store_location) as store:
         count = await store.stories.rebuild_search(
             lambda title, text: ([lemma(w) for w in words(title)],
                                  [lemma(w) for w in words(text)]))
@@ -322,7 +335,7 @@ async def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Store.open(settings.database) as store:
+    async with await Store.open(settings.store_location) as store:
         articles = await store.articles.latest(args.limit)
         total = await store.articles.count()
     rows = [(a.id, _fmt_time(a.published or a.fetched_at), len(a.text), a.title[:80],
@@ -352,7 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pressbot {__version__}")
     parser.add_argument("--config", type=Path, help="TOML config file (default: $PRESSBOT_CONFIG "
                         "or the embedded defaults, see config.example.toml)")
-    parser.add_argument("--database", type=Path, help="SQLite file (overrides the config)")
+    parser.add_argument("--database", help="SQLite file, or a postgresql:// URL (overrides the"
+                        " config)")
     parser.add_argument("--log-level", default=None,
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log verbosity")
     parser.add_argument("--log-format", default="text", choices=["text", "json"],
@@ -427,7 +441,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.database is not None:
         from dataclasses import replace
 
-        settings = replace(settings, database=args.database)
+        settings = replace(settings, database_url=args.database) \
+            if is_database_url(args.database) \
+            else replace(settings, database=Path(args.database), database_url=None)
     try:
         return asyncio.run(args.func(args, settings))
     except DatabaseError as exc:

@@ -67,6 +67,9 @@ def key(default: Any, doc: str, *, min: float | None = None, max: float | None =
 @dataclass(frozen=True)
 class DatabaseConfig:
     path: str = key("pressbot.db", "SQLite file holding sources, articles, stories and chats")
+    url: str | None = key(None, "a PostgreSQL server's database instead of the SQLite file "
+                          "(postgresql://user:password@host:5432/name)", check="database",
+                          secret=True)
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,9 @@ class ChannelConfig:
 @dataclass(frozen=True)
 class Settings:
     database: Path
+    # A PostgreSQL database ([database] url, or $PRESSBOT_DB holding a URL) used instead of the
+    # SQLite file; never printed (it may hold a password).
+    database_url: str | None = field(default=None, repr=False)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
@@ -204,6 +210,11 @@ class Settings:
     topics: tuple[TopicConfig, ...] = ()
     channels: tuple[ChannelConfig, ...] = ()
     origin: str = "<defaults>"
+
+    @property
+    def store_location(self) -> str | Path:
+        """What ``Store.open`` opens: the PostgreSQL URL when one is set, else the file."""
+        return self.database_url or self.database
 
     @property
     def summary_chars(self) -> int:
@@ -242,6 +253,24 @@ def check_http_url(url: str) -> str | None:
         return f"only http and https URLs are accepted, got {shown}"
     if not parts.hostname:
         return "URL has no host"
+    return None
+
+
+DATABASE_SCHEMES = ("postgresql", "postgres")
+
+
+def is_database_url(value: str) -> bool:
+    """Whether a database setting names a PostgreSQL server (else it is an SQLite file)."""
+    return value.strip().lower().startswith(tuple(f"{s}://" for s in DATABASE_SCHEMES))
+
+
+def check_database_url(url: str) -> str | None:
+    if not is_database_url(url):
+        return "must be a postgresql:// URL (an SQLite file goes in database.path)"
+    try:
+        _ = urlsplit(url.strip()).port  # a port that is not a number raises
+    except ValueError as exc:
+        return f"not a URL ({exc})"
     return None
 
 
@@ -334,7 +363,8 @@ class _Reader:
                 return default
             if optional and not raw.strip():
                 return None
-            checker = {"url": check_http_url, "proxy": check_proxy_url}.get(meta.get("check"))
+            checker = {"url": check_http_url, "proxy": check_proxy_url,
+                       "database": check_database_url}.get(meta.get("check"))
             why = checker(raw) if checker else None
             if why:
                 self.fail(name, why)
@@ -561,15 +591,20 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
     db_path = Path(tables["database"].path or "pressbot.db")
     if db_base is not None and not db_path.expanduser().is_absolute():
         db_path = db_base / db_path
+    db_url = tables["database"].url
     if env.get(DB_ENV):
-        db_path = Path(env[DB_ENV])
+        if is_database_url(env[DB_ENV]):
+            db_url = env[DB_ENV].strip()
+        else:
+            db_path, db_url = Path(env[DB_ENV]), None
 
     sources = _load_sources(data.get("sources"), c, base)
     topics = _load_topics(data.get("topics"), c) if "topics" in data else default_topics()
     channels = _load_channels(data.get("channels"), c, {t.id for t in topics})
     if c.problems:
         raise ConfigError(origin, c.problems)
-    return Settings(database=db_path.expanduser(), telegram=telegram, fetch=tables["fetch"],
+    return Settings(database=db_path.expanduser(), database_url=db_url, telegram=telegram,
+                    fetch=tables["fetch"],
                     scheduler=tables["scheduler"], metrics=tables["metrics"],
                     understanding=tables["understanding"], delivery=tables["delivery"],
                     sources=sources, topics=topics,

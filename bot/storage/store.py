@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from bot.config import is_database_url
 from bot.dedup.placement import (
     Incoming,
     Placement,
@@ -78,11 +79,17 @@ class Store:
     @classmethod
     async def open(cls, path: Path | str, *, sandbox: bool = False,
                    busy_timeout_ms: int | None = None) -> Store:
+        """An SQLite file, or a PostgreSQL database when ``path`` is a postgresql:// URL."""
         extra = {"busy_timeout_ms": busy_timeout_ms} if busy_timeout_ms is not None else {}
+        if is_database_url(str(path)):
+            from bot.storage.postgres import PgDatabase  # asyncpg only when it is used
+
+            return cls(await PgDatabase.open(str(path), sandbox=sandbox, **extra))
         return cls(await Database.open(path, sandbox=sandbox, **extra))
 
     @property
     def path(self) -> str:
+        """The SQLite file, or the PostgreSQL URL without its password."""
         return self.db.path
 
     async def close(self) -> None:
