@@ -241,8 +241,9 @@ async def _list_stories(tx: Tx, f: ArchiveFilter, limit: int, offset: int,
         return []
     first_ids = [r["first_article_id"] for r in rows]
     story_ids = [r["id"] for r in rows]
-    topics = await _by_article(tx, "SELECT article_id, topic_id FROM article_topics"
-                               " WHERE article_id IN ({marks}) ORDER BY score DESC", first_ids)
+    topics = await _by_article(tx, "SELECT article_id, topic_id FROM article_topics WHERE"
+                               " article_id IN ({marks}) ORDER BY score DESC, topic_id",
+                               first_ids)
     places = await _by_article(tx, "SELECT article_id, name FROM article_entities"
                                " WHERE kind = 'place' AND article_id IN ({marks})"
                                " ORDER BY mentions DESC, name", first_ids)
@@ -282,7 +283,7 @@ async def _story_detail(tx: Tx, story_id: int) -> StoryDetail | None:
         return None
     first = row["first_article_id"]
     topics = [r[0] for r in await tx.fetchall(
-        "SELECT topic_id FROM article_topics WHERE article_id = ? ORDER BY score DESC",
+        "SELECT topic_id FROM article_topics WHERE article_id = ? ORDER BY score DESC, topic_id",
         (first,))]
     entities: dict[str, list[str]] = {}
     for r in await tx.fetchall(

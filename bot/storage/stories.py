@@ -98,7 +98,7 @@ async def _story_rows(tx: Tx, where: str, params: tuple) -> list[StoryRow]:
     marks = ",".join("?" * len(ids))
     topics: dict[int, list[str]] = {}
     for r in await tx.fetchall(f"SELECT article_id, topic_id FROM article_topics WHERE"
-                               f" article_id IN ({marks}) ORDER BY score DESC", ids):
+                               f" article_id IN ({marks}) ORDER BY score DESC, topic_id", ids):
         topics.setdefault(r[0], []).append(r[1])
     places: dict[int, set[str]] = {}
     names: dict[int, set[str]] = {}
