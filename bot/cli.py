@@ -334,6 +334,35 @@ async def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.db import Database
+    from bot.storage.postgres import PgDatabase, safe_url
+    from bot.storage.transfer import copy_archive
+
+    if not is_database_url(args.to):
+        print(f"pressbot: migrate --to must be a postgresql:// URL, got {safe_url(args.to)}",
+              file=sys.stderr)
+        return 2
+    if not settings.database.is_file():
+        print(f"pressbot: migrate: no SQLite database at {settings.database}", file=sys.stderr)
+        return 2
+    async with await Database.open(settings.database) as source, \
+            await PgDatabase.open(args.to) as target:
+        counts = await copy_archive(
+            source, target, lambda title, text: ([lemma(w) for w in words(title)],
+                                                 [lemma(w) for w in words(text)]),
+            force=args.force)
+    print(f"copied {settings.database} to {safe_url(args.to)}:")
+    width = max(len(c.table) for c in counts)
+    for c in counts:
+        what = "articles indexed for search (lemmas indexed again)" \
+            if c.table == "article_search" else "rows"
+        print(f"  {c.table:<{width}}  {c.target:>9} {what}, as in SQLite")
+    print(f"all {len(counts)} counts match; set [database] url (or PRESSBOT_DB) to this URL"
+          " and start pressbot")
+    return 0
+
+
 async def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.store_location) as store:
         articles = await store.articles.latest(args.limit)
@@ -415,6 +444,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reindex", help="rebuild the search index from the stored articles "
                        "(when /search reports it damaged)")
     p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser("migrate", help="copy the SQLite database (sources, articles, stories,"
+                       " chats, outbox, indexes) into an empty PostgreSQL database and check"
+                       " the counts")
+    p.add_argument("--to", required=True, metavar="URL",
+                   help="the PostgreSQL database: postgresql://user:password@host:5432/name")
+    p.add_argument("--force", action="store_true",
+                   help="replace whatever the PostgreSQL database holds")
+    p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("articles", help="the latest stored articles")
     p.add_argument("--limit", type=positive_int, default=20, metavar="N")

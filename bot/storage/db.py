@@ -116,6 +116,14 @@ class Tx:
         row = await self.fetchone(sql, params)
         return row[0] if row is not None else None
 
+    async def iterate(self, sql: str, params: Iterable[Any] = (), size: int = 1000
+                      ) -> AsyncIterator[list[aiosqlite.Row]]:
+        """The rows of a query in lists of at most ``size`` (a whole table, read in bounded
+        memory: ``pressbot migrate``)."""
+        async with self._conn.execute(sql, _params(params)) as cur:
+            while rows := await cur.fetchmany(size):
+                yield list(rows)
+
 
 async def _connect(target: str) -> aiosqlite.Connection:
     try:
