@@ -15,7 +15,7 @@ from bot.cli import ANALYZE_FIELDS, build_parser
 from conftest import DATA, ROOT, SEEDS
 
 COMMANDS = ("run", "poll", "ingest", "analyze", "sources", "articles", "backup", "restore",
-            "reindex")
+            "reindex", "migrate")
 
 
 async def pressbot(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
