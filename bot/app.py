@@ -80,12 +80,19 @@ class App:
                 self.store, self.clock(), quiet):
             self.sender.wake()
 
+    async def teasers_job(self) -> None:
+        """Teasers whose article page failed: tried again, stored once it came."""
+        assert self.poller is not None and self.sender is not None
+        if await self.poller.retry_teasers():
+            self.sender.wake()
+
     async def release_memory_job(self) -> None:  # bursts of articles leave free pages behind
         await asyncio.to_thread(release_free_memory)
 
     JOBS: tuple[tuple[str, Callable[[App], Awaitable[None]]], ...] = (
         ("digest", digest_job),
         ("source-updates", source_update_job),
+        ("teasers", teasers_job),
         ("release-memory", release_memory_job),
     )
 

@@ -110,6 +110,12 @@ class FetchConfig:
                                   "page is fetched (0: never)", min=0, max=100_000)
     allow_private_addresses: bool = key(False, "whether feeds added from chat may be on "
                                         "private, loopback or link-local addresses")
+    proxy: str | None = key(None, "proxy for every fetch (http://, socks5://); empty: the "
+                            "environment's HTTPS_PROXY/ALL_PROXY", check="proxy", secret=True)
+    max_entries: int = key(500, "entries of one poll taken at most, the newest", min=1,
+                           max=100_000)
+    max_article_chars: int = key(100_000, "longest article text kept (cut at a paragraph end)",
+                                 min=1000, max=10_000_000)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ def _state(row) -> SourceState:
         last_error=row["last_error"], last_error_at=from_db_time(row["last_error_at"]),
         last_success_at=from_db_time(row["last_success_at"]),
         last_checked_at=from_db_time(row["last_checked_at"]),
-        next_check_at=from_db_time(row["next_check_at"]))
+        next_check_at=from_db_time(row["next_check_at"]),
+        failing_since=from_db_time(row["failing_since"]), min_interval=row["min_interval"])
 
 
 class Sources:
@@ -63,13 +64,16 @@ class Sources:
         return _state(row) if row else None
 
     async def record_success(self, source_id: int, *, etag: str | None,
-                             last_modified: str | None, next_check: datetime) -> None:
+                             last_modified: str | None, next_check: datetime,
+                             min_interval: int | None = None) -> None:
+        """``min_interval``: the feed's own lower bound on polling (<ttl>, sy:updatePeriod)."""
         now = utcnow()
         async with self.db.transaction() as tx:
             await tx.execute(
                 "UPDATE sources SET etag = ?, last_modified = ?, error_count = 0,"
-                " last_success_at = ?, last_checked_at = ?, next_check_at = ? WHERE id = ?",
-                (etag, last_modified, now, now, next_check, source_id))
+                " last_success_at = ?, last_checked_at = ?, next_check_at = ?,"
+                " failing_since = NULL, min_interval = ? WHERE id = ?",
+                (etag, last_modified, now, now, next_check, min_interval, source_id))
 
     async def record_failure(self, source_id: int, error: str,
                              next_check_for_errors: Callable[[int], datetime]) -> SourceState:
@@ -81,8 +85,9 @@ class Sources:
                                         (source_id,)) or 0) + 1
             await tx.execute(
                 "UPDATE sources SET error_count = ?, last_error = ?, last_error_at = ?,"
-                " last_checked_at = ?, next_check_at = ? WHERE id = ?",
-                (errors, error[:500], now, now, next_check_for_errors(errors), source_id))
+                " last_checked_at = ?, next_check_at = ?,"
+                " failing_since = COALESCE(failing_since, ?) WHERE id = ?",
+                (errors, error[:500], now, now, next_check_for_errors(errors), now, source_id))
             row = await tx.fetchone("SELECT * FROM sources WHERE id = ?", (source_id,))
         assert row is not None
         return _state(row)

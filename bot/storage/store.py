@@ -40,6 +40,7 @@ from bot.storage.outbox import Message, Outbox, enqueue
 from bot.storage.sources import Sources
 from bot.storage.stats import Stats
 from bot.storage.stories import Stories
+from bot.storage.teasers import Teasers
 
 # Given a new story's id and the active instant-mode chats (with their filters), the
 # messages to queue: the delivery decision, made by the caller, applied inside the
@@ -74,6 +75,7 @@ class Store:
         self.chats = Chats(db)
         self.outbox = Outbox(db)
         self.stats = Stats(db)
+        self.teasers = Teasers(db)
 
     @classmethod
     async def open(cls, path: Path | str, *, sandbox: bool = False,
