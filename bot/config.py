@@ -149,6 +149,20 @@ class DeliveryConfig:
                               "within max_age); the rest is its baseline", min=0, max=100)
 
 
+@dataclass(frozen=True)
+class WebConfig:
+    enabled: bool = key(True, "serve the web archive: stories, feeds out, charts")
+    host: str = key("127.0.0.1", "address to listen on (127.0.0.1 keeps it to this host)")
+    port: int = key(8080, "TCP port (0 picks a free one)", min=0, max=65535)
+    base_url: str | None = key(None, "the archive's public address, for links in messages",
+                               check="url")
+    token: str | None = key(None, "required as ?token= or a cookie when set", secret=True)
+
+    def __repr__(self) -> str:  # never print the token
+        return (f"WebConfig(enabled={self.enabled}, host={self.host!r}, port={self.port},"
+                f" base_url={self.base_url!r}, token=<{'set' if self.token else 'unset'}>)")
+
+
 # Plain tables in file order: [name] -> the dataclass that declares its keys.
 TABLES: dict[str, type] = {
     "database": DatabaseConfig,
@@ -158,6 +172,7 @@ TABLES: dict[str, type] = {
     "metrics": MetricsConfig,
     "understanding": UnderstandingConfig,
     "delivery": DeliveryConfig,
+    "web": WebConfig,
 }
 
 
@@ -206,6 +221,7 @@ class Settings:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     understanding: UnderstandingConfig = field(default_factory=UnderstandingConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     sources: tuple[SourceConfig, ...] = ()
     topics: tuple[TopicConfig, ...] = ()
     channels: tuple[ChannelConfig, ...] = ()
@@ -578,6 +594,7 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
     return Settings(database=db_path.expanduser(), telegram=telegram, fetch=tables["fetch"],
                     scheduler=tables["scheduler"], metrics=tables["metrics"],
                     understanding=tables["understanding"], delivery=tables["delivery"],
+                    web=tables["web"],
                     sources=sources, topics=topics,
                     channels=channels, origin=origin)
 

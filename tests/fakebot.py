@@ -66,6 +66,7 @@ class FakeBotAPI:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.commands: list[Any] = []
         self.callback_answers: list[dict[str, Any]] = []
+        self.photos: list[dict[str, Any]] = []
         self.too_many = 0
         self.errors: list[tuple[int, str]] = []
         self.updates: list[dict[str, Any]] = []
@@ -141,7 +142,10 @@ class FakeBotAPI:
         data = await request.post()
         out: dict[str, Any] = {}
         for key, value in data.items():
-            text = value if isinstance(value, str) else value.file.read().decode()
+            if not isinstance(value, str):  # an uploaded file (sendPhoto): its bytes
+                out[key] = value.file.read()
+                continue
+            text = value
             if key in ("reply_markup", "link_preview_options", "commands", "allowed_updates"):
                 try:
                     out[key] = json.loads(text)
@@ -181,6 +185,24 @@ class FakeBotAPI:
             return self._ok(True)
         if method == "getupdates":
             return await self._get_updates(params)
+        if method == "sendphoto":
+            chat_id = int(params["chat_id"])
+            if self.enforce and self._limited(chat_id):
+                self.too_many += 1
+                return self._error(429, f"Too Many Requests: retry after {self.retry_after}",
+                                   retry_after=self.retry_after)
+            photo = params.get("photo")
+            if isinstance(photo, str) and photo.startswith("attach://"):  # aiogram's upload
+                photo = params.get(photo.removeprefix("attach://"))
+            if not isinstance(photo, bytes) or not photo:
+                return self._error(400, "Bad Request: there is no photo in the request")
+            self.photos.append({"chat_id": chat_id, "photo": photo,
+                                "caption": params.get("caption")})
+            self._message_id += 1
+            return self._ok({"message_id": self._message_id, "date": int(time.time()),
+                             "chat": {"id": chat_id, "type": "private"},
+                             "photo": [{"file_id": "f1", "file_unique_id": "u1", "width": 800,
+                                        "height": 960}]})
         if method == "getchatmember":
             chat, user = int(params["chat_id"]), int(params["user_id"])
             status = "administrator" if user in self.chat_admins.get(chat, set()) else "member"

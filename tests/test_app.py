@@ -108,3 +108,35 @@ async def test_a_second_run_on_one_database_exits_1_naming_the_holder(tmp_path, 
     again = App(settings)
     await again.start()
     await again.stop()
+
+
+async def test_run_serves_the_archive_and_messages_link_to_story_pages(tmp_path, fake_bot_api,
+                                                                       feed_server):
+    from conftest import rss
+
+    feed_server.add("/rss", rss([{"title": "Томский завод запустил линию кабеля для АЭС",
+                                  "link": feed_server.url("/n/1"), "guid": "n1",
+                                  "description": "Новая линия выпустит до 3 тыс. км кабеля в год."
+                                                 " Инвестиции составили 420 млн рублей."}]))
+    settings = settings_for(tmp_path, fake_bot_api.base)
+    settings = replace(
+        settings, web=replace(settings.web, port=0, base_url="https://news.example/archive"),
+        fetch=replace(settings.fetch, fulltext_min_chars=0, allow_private_addresses=True),
+        sources=(*settings.sources, replace(settings.sources[0], name="cable", kind="feed",
+                                            url=feed_server.url("/rss"), path=None)))
+    app = App(settings)
+    await app.start()
+    try:
+        await app.store.chats.upsert(41)
+        assert "archive on https://news.example/archive/" in app.banner()
+        await app.poller.poll((await app.store.sources.find("cable")).id)
+        app.sender.wake()
+        await wait_for(lambda: fake_bot_api.messages_to(41), timeout=20)
+        (message,) = fake_bot_api.messages_to(41)
+        assert 'href="https://news.example/archive/story/' in message.text
+        assert "все источники" in message.text
+        async with aiohttp.ClientSession() as http, http.get(
+                f"http://127.0.0.1:{app.web.port}/") as resp:
+            assert resp.status == 200 and "кабеля" in await resp.text()
+    finally:
+        await app.stop()

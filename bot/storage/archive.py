@@ -20,6 +20,16 @@ CANDIDATES = 2000  # a filter part selecting at most this many articles drives t
 LIST_OUTLETS = 20  # carriers fetched per story in a list (the count is exact regardless)
 
 
+async def _all(db: Database, sql: str, params=()) -> list:
+    async with db.read() as tx:
+        return await tx.fetchall(sql, params)
+
+
+async def _one(db: Database, sql: str, params=()):
+    async with db.read() as tx:
+        return await tx.fetchone(sql, params)
+
+
 @dataclass(frozen=True)
 class ArchiveFilter:
     """Which stories a list holds. Every part is optional; the parts combine with AND."""
@@ -180,10 +190,10 @@ async def _few_candidates(db: Database, f: ArchiveFilter) -> list[int] | None:
     looking up the few candidates and sorting them is the other way round. The first part
     found rare decides."""
     for sql, params in _selective(f):
-        row = await db.fetchone(f"SELECT COUNT(*) FROM ({sql} LIMIT ?)",
+        row = await _one(db, f"SELECT COUNT(*) FROM ({sql} LIMIT ?)",
                                 [*params, CANDIDATES + 1])
         if row is not None and row[0] <= CANDIDATES:
-            rows = await db.fetchall(
+            rows = await _all(db,
                 f"SELECT DISTINCT story_id FROM articles WHERE id IN ({sql})"
                 " AND story_id IS NOT NULL", params)
             return sorted(r[0] for r in rows)
@@ -206,7 +216,7 @@ async def _by_article(db: Database, sql: str, ids: list[int]) -> dict[int, list]
     out: dict[int, list] = {}
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
-        for r in await db.fetchall(sql.format(marks=",".join("?" * len(chunk))), chunk):
+        for r in await _all(db, sql.format(marks=",".join("?" * len(chunk))), chunk):
             out.setdefault(r[0], []).append(r)
     return out
 
@@ -227,7 +237,7 @@ async def list_stories(db: Database, f: ArchiveFilter, *, limit: int, offset: in
         # one parameter, whatever the number: the ids as a JSON array
         where += " AND s.id IN (SELECT value FROM json_each(?))"
         params.append(json.dumps(few))
-    rows = await db.fetchall(
+    rows = await _all(db,
         "SELECT s.id, s.title, s.started_at, s.updated_at, s.first_article_id, a.url, a.origin,"
         " COALESCE(a.summary, substr(a.text, 1, 300)) AS summary, a.key_figures"
         " FROM stories s JOIN articles a ON a.id = s.first_article_id"
@@ -265,22 +275,22 @@ async def list_stories(db: Database, f: ArchiveFilter, *, limit: int, offset: in
 
 
 async def story_detail(db: Database, story_id: int) -> StoryDetail | None:
-    row = await db.fetchone(
+    row = await _one(db,
         "SELECT s.id, s.title, s.started_at, s.updated_at, s.first_article_id, a.summary,"
         " a.key_figures FROM stories s JOIN articles a ON a.id = s.first_article_id"
         " WHERE s.id = ?", (story_id,))
     if row is None:
         return None
     first = row["first_article_id"]
-    topics = [r[0] for r in await db.fetchall(
+    topics = [r[0] for r in await _all(db,
         "SELECT topic_id FROM article_topics WHERE article_id = ? ORDER BY score DESC",
         (first,))]
     entities: dict[str, list[str]] = {}
-    for r in await db.fetchall(
+    for r in await _all(db,
             "SELECT kind, name FROM article_entities WHERE article_id = ?"
             " ORDER BY mentions DESC, name", (first,)):
         entities.setdefault(r[0], []).append(r[1])
-    carriers = await db.fetchall(
+    carriers = await _all(db,
         f"SELECT {_CARRIER_COLUMNS} FROM articles a LEFT JOIN sources src"
         " ON src.id = a.source_id WHERE a.story_id = ? ORDER BY at, a.id", (story_id,))
     return StoryDetail(
@@ -294,31 +304,31 @@ async def story_detail(db: Database, story_id: int) -> StoryDetail | None:
 
 async def place_names(db: Database, limit: int = 300) -> list[tuple[str, int]]:
     """Place tags in the archive with how many articles name them, most named first."""
-    rows = await db.fetchall(
+    rows = await _all(db,
         "SELECT name, COUNT(*) AS n FROM article_entities WHERE kind = 'place'"
         " GROUP BY name ORDER BY n DESC, name LIMIT ?", (limit,))
     return [(r[0], int(r[1])) for r in rows]
 
 
 async def source_names(db: Database) -> list[str]:
-    return [r[0] for r in await db.fetchall("SELECT name FROM sources ORDER BY name")]
+    return [r[0] for r in await _all(db, "SELECT name FROM sources ORDER BY name")]
 
 
 async def source_health(db: Database) -> list[SourceHealth]:
     """Every source with its polling health and how many articles it brought."""
-    counts = {r[0]: (int(r[1]), int(r[2])) for r in await db.fetchall(
+    counts = {r[0]: (int(r[1]), int(r[2])) for r in await _all(db,
         "SELECT source_id, COUNT(*), MAX(id) FROM articles WHERE source_id IS NOT NULL"
         " GROUP BY source_id")}
     latest: dict[int, datetime | None] = {}
     last_ids = [last for _, last in counts.values()]
     for i in range(0, len(last_ids), CHUNK):
         chunk = last_ids[i:i + CHUNK]
-        for r in await db.fetchall(
+        for r in await _all(db,
                 "SELECT source_id, COALESCE(published_at, fetched_at) FROM articles"
                 f" WHERE id IN ({','.join('?' * len(chunk))})", chunk):
             latest[r[0]] = from_db_time(r[1])
     out = []
-    for r in await db.fetchall("SELECT * FROM sources ORDER BY id"):
+    for r in await _all(db, "SELECT * FROM sources ORDER BY id"):
         out.append(SourceHealth(
             id=r["id"], name=r["name"], kind=r["kind"], location=r["location"],
             enabled=bool(r["enabled"]), managed_by=r["managed_by"],
@@ -347,7 +357,7 @@ async def weekly_counts(db: Database, kind: str, start: datetime,
         raise ValueError(f"unknown kind of trend: {kind!r}")
     begin = to_db_time(start)
     end = to_db_time(start + timedelta(weeks=weeks))
-    rows = await db.fetchall(
+    rows = await _all(db,
         f"SELECT {key} AS key, CAST((julianday(s.started_at) - julianday(?)) / 7 AS INTEGER)"
         f" AS week, COUNT(*) AS n FROM stories s {join}"
         " WHERE s.started_at >= ? AND s.started_at < ? GROUP BY key, week",

@@ -268,4 +268,7 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             value TEXT NOT NULL
         )""",
     )),
+    (11, "stories by time for the web archive", (
+        "CREATE INDEX stories_started ON stories (started_at)",
+    )),
 ]
