@@ -94,6 +94,32 @@ class App:
         if await self.poller.retry_teasers():
             self.sender.wake()
 
+    async def alerts_job(self) -> None:
+        """Tell the admins about sources that broke or work again (one message for a
+        network that looks down), once each."""
+        from bot.delivery.alerts import AlertState, SourceHealth, evaluate
+        from bot.telegram.texts import alert_text
+
+        assert self.store is not None and self.sender is not None
+        admins = [a for a in self.settings.telegram.admins if a != CONSOLE_CHAT] \
+            if not self.console else [CONSOLE_CHAT]
+        if not admins:
+            return
+        health = [SourceHealth(s.name, s.enabled, s.failing_since, s.last_error,
+                               s.last_success_at, s.last_checked_at)
+                  for s in await self.store.sources.all()]
+        state = AlertState.from_json(await self.store.state.get("alerts"))
+        alerts, state = evaluate(health, state, self.clock(),
+                                 timedelta(seconds=self.settings.telegram.alert_after))
+        for alert in alerts:
+            for admin in admins:
+                chat = await self.store.chats.get(admin)
+                await self.store.outbox.notify(admin,
+                                               alert_text(chat.lang if chat else "ru", alert))
+        await self.store.state.put("alerts", state.to_json())
+        if alerts:
+            self.sender.wake()
+
     async def release_memory_job(self) -> None:  # bursts of articles leave free pages behind
         await asyncio.to_thread(release_free_memory)
 
@@ -101,6 +127,7 @@ class App:
         ("digest", digest_job),
         ("source-updates", source_update_job),
         ("teasers", teasers_job),
+        ("alerts", alerts_job),
         ("release-memory", release_memory_job),
     )
 

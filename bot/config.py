@@ -86,6 +86,10 @@ class TelegramConfig:
                             max=100)
     max_words: int = key(50, "words and names one chat may follow and exclude in all", min=1,
                          max=1000)
+    alert_after: int = key(6 * 3600, "admins are told when a source has failed this long",
+                           unit="duration", min=60, max=30 * 86400)
+    proxy: str | None = key(None, "proxy for the Bot API (http://, socks5://)", check="proxy",
+                            secret=True)
 
     def __repr__(self) -> str:  # never print the token
         shown = "set" if self.token else "unset"

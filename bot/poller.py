@@ -89,9 +89,13 @@ class Poller:
                  clock: Callable[[], datetime] = utcnow,
                  understanding: Understanding | None = None,
                  delivery: DeliveryConfig | None = None,
-                 page: Callable[[int], str | None] = lambda story_id: None) -> None:
-        """``page`` links a story to its page in the web archive (when it is served)."""
+                 page: Callable[[int], str | None] = lambda story_id: None,
+                 keep_schedule: bool = False) -> None:
+        """``page`` links a story to its page in the web archive (when it is served);
+        ``keep_schedule``: store what is found but leave every source's health and next
+        check alone (``poll --once`` while ``pressbot run`` owns the schedule)."""
         self.store = store
+        self.keep_schedule = keep_schedule
         self.page = page
         self.delivery = delivery or DeliveryConfig()
         self.understanding = understanding
@@ -175,6 +179,8 @@ class Poller:
             delay = max(backoff_delay(source.interval, errors, cap), at_least or 0)
             return self.clock() + timedelta(seconds=delay)
 
+        if self.keep_schedule:
+            return PollResult(source=source.name, status="failed", error=error)
         state = await self.store.sources.record_failure(source.id, error, next_check)
         log.warning("source %s failing (%d in a row): %s; next check %s", source.name,
                     state.error_count, error, state.next_check_at, extra={"source": source.name})
@@ -183,6 +189,8 @@ class Poller:
     async def _succeeded(self, source: SourceState, etag: str | None,
                          last_modified: str | None, min_interval: int | None = None) -> None:
         """The next check after the source's interval, or the feed's own longer one."""
+        if self.keep_schedule:
+            return
         keep = min_interval if min_interval is not None else source.min_interval
         delay = max(source.interval, keep or 0)
         await self.store.sources.record_success(

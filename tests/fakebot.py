@@ -67,6 +67,8 @@ class FakeBotAPI:
         self.commands: list[Any] = []
         self.callback_answers: list[dict[str, Any]] = []
         self.photos: list[dict[str, Any]] = []
+        self.documents: list[dict[str, Any]] = []  # what the bot sent as files
+        self.files: dict[str, bytes] = {}  # file_id -> what users sent (getFile, download)
         self.too_many = 0
         self.errors: list[tuple[int, str]] = []
         self.updates: list[dict[str, Any]] = []
@@ -87,6 +89,7 @@ class FakeBotAPI:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -118,6 +121,25 @@ class FakeBotAPI:
             **({"entities": [{"type": "bot_command", "offset": 0,
                               "length": len(text.split()[0])}]} if text.startswith("/") else {}),
         }})
+
+    def push_document(self, chat_id: int, file_name: str, data: bytes, *,
+                      user_id: int | None = None) -> None:
+        """A user sends a file: queued for getUpdates, its bytes served by getFile."""
+        self._message_id += 1
+        file_id = f"file-{self._message_id}"
+        self.files[file_id] = data
+        self._push({"message": {
+            "message_id": self._message_id, "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": "Тест"},
+            "from": {"id": user_id or chat_id, "is_bot": False, "first_name": "Тест"},
+            "document": {"file_id": file_id, "file_unique_id": file_id,
+                         "file_name": file_name, "file_size": len(data)}}})
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        data = self.files.get(request.match_info["path"].rsplit("/", 1)[-1])
+        if data is None:
+            return web.Response(status=404, text="not found")
+        return web.Response(body=data)
 
     def push_callback(self, chat_id: int, message_id: int, data: str, *,
                       user_id: int | None = None, chat_type: str = "private") -> None:
@@ -185,6 +207,26 @@ class FakeBotAPI:
             return self._ok(True)
         if method == "getupdates":
             return await self._get_updates(params)
+        if method == "getfile":
+            file_id = str(params.get("file_id"))
+            if file_id not in self.files:
+                return self._error(400, "Bad Request: invalid file_id")
+            return self._ok({"file_id": file_id, "file_unique_id": file_id,
+                             "file_size": len(self.files[file_id]),
+                             "file_path": f"documents/{file_id}"})
+        if method == "senddocument":
+            document = params.get("document")
+            if isinstance(document, str) and document.startswith("attach://"):
+                document = params.get(document.removeprefix("attach://"))
+            if not isinstance(document, bytes):
+                return self._error(400, "Bad Request: there is no document in the request")
+            chat_id = int(params["chat_id"])
+            self.documents.append({"chat_id": chat_id, "document": document,
+                                   "caption": params.get("caption")})
+            self._message_id += 1
+            return self._ok({"message_id": self._message_id, "date": int(time.time()),
+                             "chat": {"id": chat_id, "type": "private"},
+                             "document": {"file_id": "d1", "file_unique_id": "d1"}})
         if method == "sendphoto":
             chat_id = int(params["chat_id"])
             if self.enforce and self._limited(chat_id):

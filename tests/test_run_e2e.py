@@ -181,5 +181,5 @@ async def test_run_edits_a_sent_story_when_another_outlet_carries_it(tmp_path, f
     (edit,) = [e for e in fake_bot_api.edits if int(e["chat_id"]) == 700]
     assert int(edit["message_id"]) == message.message_id
     shown = parse(str(edit["text"]))
-    assert "Источники (2): tomsk, localhost" in shown
+    assert "Источники (2): tomsk, Тестовая лента" in shown  # the added feed's title
     assert "15,6 млрд рублей" in shown  # the same story, only its sources changed

@@ -38,6 +38,7 @@ from bot.storage.chats import Chats, chats_in_mode
 from bot.storage.db import Database, Tx, utcnow
 from bot.storage.outbox import Message, Outbox, enqueue
 from bot.storage.sources import Sources
+from bot.storage.state import State
 from bot.storage.stats import Stats
 from bot.storage.stories import Stories
 from bot.storage.teasers import Teasers
@@ -76,6 +77,7 @@ class Store:
         self.outbox = Outbox(db)
         self.stats = Stats(db)
         self.teasers = Teasers(db)
+        self.state = State(db)
 
     @classmethod
     async def open(cls, path: Path | str, *, sandbox: bool = False,

@@ -51,7 +51,8 @@ class TelegramRuntime:
         else:
             assert settings.telegram.token is not None
             self.session = None
-            self.bot = make_bot(settings.telegram.token, settings.telegram.api_server)
+            self.bot = make_bot(settings.telegram.token, settings.telegram.api_server,
+                                proxy=settings.telegram.proxy)
         self.pacer = Pacer(settings.telegram.rate, private_interval=0 if console else 1.0,
                            group_interval=0 if console else 3.0)
         self.transport = TelegramTransport(self.bot, self.pacer)

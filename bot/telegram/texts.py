@@ -6,9 +6,11 @@ Every user-visible string is here, errors of fetching and of /addsource included
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Sequence
 
+from bot.delivery.alerts import NETWORK_DOWN, NETWORK_UP, SOURCE_DOWN, SOURCE_UP, Alert
 from bot.models import Chat, FilterValues
 
 COMMANDS = {
@@ -192,6 +194,21 @@ TEXTS = {
         "source_paused": "Источник #{id} {name} приостановлен.",
         "source_resumed": "Источник #{id} {name} снова опрашивается.",
         "renamed": "Источник #{id} теперь называется {name}.",
+        "exported": "Все источники — файл OPML; его понимает любая читалка лент.",
+        "imported": "Импорт OPML: добавлено — {added}, уже были — {known}, отклонено — "
+                    "{refused}.",
+        "import_bad": "Не могу импортировать: {error}",
+        "import_too_big": "файл больше 2 МБ",
+        "opml_codes": {"no_url": "нет адреса ленты", "bad_url": "это не адрес http или https",
+                       "repeated": "повтор в списке", "not_a_feed": "это не лента",
+                       "too_deep": "слишком глубокая вложенность",
+                       "too_many": "слишком много записей"},
+        "err_no_feed": "на странице не нашлось ни одной ленты",
+        "alert_down": "⚠️ Источник не работает с {since}: <b>{names}</b>. Ошибка: {error}",
+        "alert_up": "✅ Источник снова работает: <b>{names}</b>.",
+        "alert_net_down": "⚠️ Не отвечает ни один источник ({n}) с {since} — похоже, нет сети"
+                          " у самого бота. Ошибка: {error}",
+        "alert_net_up": "✅ Сеть вернулась: источники снова отвечают ({n}).",
         "rename_usage": "Напишите номер и новое имя: /renamesource 12 Новое имя",
         "rename_taken": "Имя {name} уже занято.",
         "slow_down": "Слишком много команд подряд — подождите немного.",
@@ -207,7 +224,7 @@ TEXTS = {
         "err_not_feed": "это не лента RSS, Atom или JSON Feed ({detail})",
         "err_no_entries": "в ленте нет записей",
         "err_redirects": "слишком много перенаправлений",
-        "err_url": "это не адрес http или https ({detail})",
+        "err_url": "это не адрес http или https{detail}",
         "err_other": "ошибка: {detail}",
         "interval_units": {"s": "с", "m": "мин", "h": "ч", "d": "дн"},
     },
@@ -317,6 +334,19 @@ TEXTS = {
         "source_paused": "Source #{id} {name} paused.",
         "source_resumed": "Source #{id} {name} is polled again.",
         "renamed": "Source #{id} is now called {name}.",
+        "exported": "Every source as an OPML file; any feed reader reads it.",
+        "imported": "OPML import: {added} added, {known} already there, {refused} refused.",
+        "import_bad": "Cannot import it: {error}",
+        "import_too_big": "the file is over 2 MB",
+        "opml_codes": {"no_url": "no feed address", "bad_url": "not an http or https address",
+                       "repeated": "repeated in the list", "not_a_feed": "not a feed",
+                       "too_deep": "nested too deeply", "too_many": "too many entries"},
+        "err_no_feed": "no feed was found on the page",
+        "alert_down": "⚠️ A source has failed since {since}: <b>{names}</b>. Error: {error}",
+        "alert_up": "✅ The source works again: <b>{names}</b>.",
+        "alert_net_down": "⚠️ No source ({n}) has answered since {since}: the bot's own network"
+                          " looks down. Error: {error}",
+        "alert_net_up": "✅ The network is back: the sources answer again ({n}).",
         "rename_usage": "Send the number and the new name: /renamesource 12 New name",
         "rename_taken": "The name {name} is taken.",
         "slow_down": "Too many commands in a row: please wait a little.",
@@ -332,7 +362,7 @@ TEXTS = {
         "err_not_feed": "this is not an RSS, Atom or JSON Feed ({detail})",
         "err_no_entries": "the feed has no entries",
         "err_redirects": "too many redirects",
-        "err_url": "not an http or https address ({detail})",
+        "err_url": "not an http or https address{detail}",
         "err_other": "error: {detail}",
         "interval_units": {"s": "s", "m": "min", "h": "h", "d": "d"},
     },
@@ -422,6 +452,19 @@ def settings_lines(lang: str, chat: Chat) -> list[str]:
     return lines
 
 
+def alert_text(lang: str, alert: Alert) -> str:
+    """An admin's alert about sources (bot/delivery/alerts.py), in HTML."""
+    names = ", ".join(html.escape(n) for n in alert.sources[:10])
+    more = len(alert.sources) - 10
+    if more > 0:
+        names += f" +{more}"
+    since = alert.since.strftime("%Y-%m-%d %H:%M UTC") if alert.since else "?"
+    error = html.escape(error_text(lang, alert.error)) if alert.error else ""
+    key = {SOURCE_DOWN: "alert_down", SOURCE_UP: "alert_up", NETWORK_DOWN: "alert_net_down",
+           NETWORK_UP: "alert_net_up"}[alert.kind]
+    return t(lang, key, names=names, since=since, error=error, n=len(alert.sources))
+
+
 def interval_text(lang: str, seconds: int) -> str:
     units = table(lang, "interval_units")
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -437,6 +480,7 @@ _ERRORS = (
     (re.compile(r"(?:private|loopback|link-local|reserved|multicast) address(?:es)?(.*)"),
      "err_private"),
     (re.compile(r"got an HTML page, not a feed"), "err_html"),
+    (re.compile(r"^no feed found"), "err_no_feed"),
     (re.compile(r"^(?:unexpected )?HTTP (\d{3}.*)$"), "err_http"),
     (re.compile(r"cannot connect to (\S+?):?(?: |$)"), "err_connect"),
     (re.compile(r"cannot resolve (\S+)"), "err_connect"),
@@ -447,6 +491,7 @@ _ERRORS = (
     (re.compile(r"the feed has no entries|no entries"), "err_no_entries"),
     (re.compile(r"too many redirects|redirect loop"), "err_redirects"),
     (re.compile(r"only http and https URLs are accepted, got (\S+)"), "err_url"),
+    (re.compile(r"not a web address \(http or https\)"), "err_url"),
 )
 
 
@@ -457,5 +502,7 @@ def error_text(lang: str, reason: str) -> str:
         m = pattern.search(reason)
         if m:
             detail = next((g for g in m.groups() if g), "").strip(" :()")
+            if key == "err_url":  # the scheme, when there was one
+                detail = f" ({detail})" if detail else ""
             return t(lang, key, detail=detail[:120])
     return t(lang, "err_other", detail=reason[:200])
