@@ -149,6 +149,11 @@ class Store:
             documents, df = await index.document_frequencies(tx, f.story_terms)
             candidates = await index.story_candidates(tx, at - STORY_WINDOW, at + STORY_WINDOW,
                                                       article.id, f.story_terms, df)
+            # Every word of every candidate weighs by its real rarity (a word missing from
+            # df would count as the rarest of all and pull the cosine down).
+            rest = {t for c in candidates for t in c.terms} - df.keys()
+            if rest:
+                df = {**df, **(await index.document_frequencies(tx, rest))[1]}
             story = best_story(new, candidates, self.similarity(documents, df))
         placement = decide(new, reprint, roots, story)
         return await self._apply(tx, article, f, placement, notify, news)
