@@ -44,7 +44,8 @@ FIGURE = re.compile(
 
 def stated_figure(sentence: str) -> bool:
     """Whether a sentence states an amount in digits with its unit or scale (a quick test)."""
-    return any(m.group("scale") or m.group("unit") for m in FIGURE.finditer(sentence))
+    return bool(_DIGIT.search(sentence)) and any(
+        m.group("scale") or m.group("unit") for m in FIGURE.finditer(sentence))
 
 
 MAX_FIGURES = 8
@@ -73,6 +74,12 @@ _WORD_VALUES = {w: v for v, ws in {
     700: "семьсот", 800: "восемьсот", 900: "девятьсот"}.items() for w in ws.split()}
 _SCALE_VALUES = {"тысяча": 1e3, "тыс": 1e3, "миллион": 1e6, "млн": 1e6, "миллиард": 1e9,
                  "млрд": 1e9, "триллион": 1e12, "трлн": 1e12, "сотня": 100, "десяток": 10}
+_NUMBER_THEN = re.compile(r"\d+(?:[.,]\d+)?(?:-[а-яё]+)?\s*(\S*)")
+_WHEN_WORD = re.compile(r"(?:год|лет|месяц|недел|дн|сут|час|минут|секунд|квартал|век|январ|"
+                        r"феврал|март|апрел|ма[йяе]|июн|июл|август|сентябр|октябр|ноябр|"
+                        r"декабр|янв|фев|мар|апр|авг|сен|окт|ноя|дек)", re.IGNORECASE)
+_NUMBER_WORD_IN = re.compile(r"\b(?:дв|тр|четыр|пят|шест|сем|восем|девят|десят|сорок|сто|"
+                             r"ста\b|сот|двест|девяност|полтор|\w+надцат)\w*", re.IGNORECASE)
 _NUMBER_WORD = re.compile(r"(?:дв|тр|четыр|пят|шест|сем|восем|девят|десят|надцат|сорок|сто|"
                           r"ста\b|сот|двест|девяност|полтор)", re.IGNORECASE)
 _TOKEN = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?(?![\d])|\d+(?:[.,]\d+)?"
@@ -146,7 +153,10 @@ def _is_digits(tok: Token) -> bool:
 
 
 def _is_number(tok: Token) -> bool:
-    return _is_digits(tok) or (tok.text[0].isalpha() and _number_word(tok.text))
+    first = tok.text[0]
+    if first.isdigit():
+        return "-" not in tok.text
+    return first.isalpha() and _number_word(tok.text)
 
 
 def _value(tokens: list[Token], i: int) -> float | None:
@@ -165,11 +175,14 @@ def _value(tokens: list[Token], i: int) -> float | None:
 
 
 def candidate(sentence: str) -> bool:
-    """Whether a sentence may hold an amount (cheap; the parse decides)."""
+    """Whether a sentence may hold an amount (cheap; the amounts are checked after): a number
+    in digits not followed by a word of time ("2024 году", "22 октября"), or in words."""
     if _DIGIT.search(sentence):
-        return True
-    return any(_number_word(w) for w in re.findall(r"[а-яё]+", sentence.lower())
-               if _NUMBER_WORD.match(w))
+        for m in _NUMBER_THEN.finditer(sentence):
+            after = m.group(1)
+            if not after or not _WHEN_WORD.match(after):
+                return True
+    return any(_number_word(m.group(0)) for m in _NUMBER_WORD_IN.finditer(sentence))
 
 
 def _amount_heads(tokens: list[Token], i: int) -> tuple[list[int], int] | None:
@@ -417,7 +430,7 @@ def _qualifier(sentences: Sequence[str], paragraph_of: Sequence[int], s: int, at
     for k in range(s, max(-1, s - 4), -1):
         if paragraph_of[k] != paragraph_of[s]:
             break
-        for m in reversed(list(_NAMED.finditer(sentences[k]))):
+        for m in reversed(_named_in(sentences[k])):
             if k == s and m.start() > at:
                 continue
             noun, quoted = m.group(1), m.group(2)
@@ -432,6 +445,11 @@ def _qualifier(sentences: Sequence[str], paragraph_of: Sequence[int], s: int, at
                     _nominative_noun(noun) or (k == s and noun.isupper() and len(noun) > 1)):
                 fallback = named
     return fallback
+
+
+@lru_cache(maxsize=4096)
+def _named_in(sentence: str) -> list[re.Match]:
+    return list(_NAMED.finditer(sentence)) if "«" in sentence else []
 
 
 @lru_cache(maxsize=20_000)
@@ -495,12 +513,16 @@ def key_figures(title: str, sentences: Sequence[str], *, paragraph_of: Sequence[
     title_amounts = {_value(title_tokens, i) for i, t in enumerate(title_tokens)
                      if _is_number(t)} - {None}
     found = []
+    amounts_seen = 0
     for s, sentence in enumerate(sentences):
+        if amounts_seen >= 3 * limit:
+            break  # a table of numbers: the first ones will do
         if candidate(sentence):
             tokens = tokenize(sentence)
             amounts = _amounts(tokens)
             if amounts:
                 found.append((s, sentence, tokens, amounts))
+                amounts_seen += len(amounts)
     parsed: set[int] = set()
     if parse:
         batch = [(s, tokens) for s, _, tokens, _ in found
