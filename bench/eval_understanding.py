@@ -38,6 +38,7 @@ from bot.text.normalize import content_lemmas
 from bot.understand.analyzer import Understanding
 from bot.understand.figures import FIGURE, MAX_FIGURES
 from bot.understand.learned import default_model
+from bot.understand.nlp import LOADED
 from bot.understand.summary import MAX_CHARS, split_sentences, summarize
 from bot.understand.topics import Tagger
 
@@ -315,6 +316,8 @@ def main() -> None:
         rows.append((label, f"{len(articles) / (time.perf_counter() - t):.0f}"))
     print("c. Throughput on one core (lemma cache warm from the runs above)\n")
     print_table(rows, ("stage", "articles/s"))
+    print("\n   models loaded, RSS MiB before -> after: " + ", ".join(
+        f"{name} {a:.0f} -> {b:.0f}" for name, (a, b) in LOADED.items()))
     print("\n(targets: >= 300/s without NER, >= 45/s with NER)")
 
 

@@ -124,13 +124,13 @@ def tokenize(sentence: str) -> list[Token]:
     return [Token(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(sentence)]
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=10_000)
 def _pos(word: str) -> str | None:
     parses = analyzer().parse(word.lower())
     return parses[0].tag.POS if parses else None
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=10_000)
 def _number_word(word: str) -> bool:
     low = word.lower()
     if not _NUMBER_WORD.match(low):
@@ -139,7 +139,7 @@ def _number_word(word: str) -> bool:
     return any(p.tag.POS == "NUMR" and p.normal_form not in _NOT_AMOUNTS for p in parses[:2])
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=10_000)
 def _is_name(word: str) -> bool:
     if word.isupper() and len(word) > 1:
         return True
@@ -452,7 +452,7 @@ def _named_in(sentence: str) -> list[re.Match]:
     return list(_NAMED.finditer(sentence)) if "«" in sentence else []
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=10_000)
 def _nominative_noun(word: str) -> bool:
     """A noun that can be a singular subject ("технопарк", not "модели")."""
     parses = analyzer().parse(word.lower())

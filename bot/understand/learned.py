@@ -38,7 +38,7 @@ _WHEN = frozenset("""январь февраль март апрель май и
 _NAME_TAGS = ("Name", "Surn", "Patr", "Geox", "Orgn")
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=20_000)
 def _common(word: str) -> bool:
     """A content word that is not a name of a person, place or organisation, nor a date."""
     if len(word) < 2 or word in STOP_WORDS or word in _WHEN or any(c.isdigit() for c in word):

@@ -1,9 +1,9 @@
-"""Word lemmas for the understanding stages, cached by the token as written."""
+"""Word lemmas for the understanding stages (bot.text.morph caches them by the lower-case
+word; a second cache keyed by the token as written would hold every word twice)."""
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from bot.text.morph import lemma
 from bot.text.normalize import STOP_WORDS
@@ -11,7 +11,6 @@ from bot.text.normalize import STOP_WORDS
 _WORD = re.compile(r"\d+(?:[.,]\d+)+|[а-яёa-z0-9]+(?:[-'][а-яёa-z0-9]+)*", re.IGNORECASE)
 
 
-@lru_cache(maxsize=100_000)
 def token_lemma(token: str) -> str:
     """The lemma of a token as written (case and ё folded first)."""
     return lemma(token.lower().replace("ё", "е"))
