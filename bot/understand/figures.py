@@ -217,13 +217,14 @@ def _next_counted(tokens: list[Token], i: int) -> tuple[list[int], int] | None:
         if t.lemma in UNITS:
             return scales, k
         if not t.text[0].isalpha():
-            return None
+            break
         pos = _pos(t.text)
         if pos == "NOUN":
             return scales, k
         if pos not in ("ADJF", "PRTF", "CONJ"):
-            return None
-    return None
+            break
+    # "собравший 25,9 миллиона в странах СНГ", "на 310 тысяч больше": the scale is the unit.
+    return (scales[:-1], scales[-1]) if scales and tokens[scales[-1]].lemma in SCALES else None
 
 
 def _is_amount(tokens: list[Token], i: int, counted: int) -> bool:
@@ -534,7 +535,7 @@ def key_figures(title: str, sentences: Sequence[str], *, paragraph_of: Sequence[
     figures: list[Figure] = []
     shown: set[tuple] = set()
     for s, sentence, tokens, amounts in found:
-        clauses: dict[int, tuple[set[int], list[tuple], int]] = {}
+        clauses: dict[int, tuple[set[int], list[tuple], int, set[int]]] = {}
         for i, scales, counted in amounts:
             if s in parsed:
                 heads = _amount_heads(tokens, i)
@@ -556,12 +557,14 @@ def key_figures(title: str, sentences: Sequence[str], *, paragraph_of: Sequence[
                 clauses[group][0].update(set(range(min(clauses[group][0] | keep),
                                                    max(clauses[group][0] | keep) + 1)))
                 clauses[group][1].append(key)
+                clauses[group][3].add(i)
             else:
-                clauses[-2 - i if group in clauses else group] = (keep, [key], tokens[i].start)
+                clauses[-2 - i if group in clauses else group] = (keep, [key], tokens[i].start,
+                                                                  {i})
         taken: set[int] = set()
-        for keep, keys, at in clauses.values():
-            if len(keep & taken) * 2 > len(keep):
-                shown.update(keys)  # mostly the words of a figure already made
+        for keep, keys, at, numbers in clauses.values():
+            if numbers <= taken:
+                shown.update(keys)  # its amounts already stand in a figure made
                 continue
             taken |= keep
             text = _render(sentence, tokens, keep)
