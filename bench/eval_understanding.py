@@ -36,6 +36,7 @@ from bot.config import default_topics
 from bot.text.morph import lemmas
 from bot.text.normalize import content_lemmas
 from bot.understand.analyzer import Understanding
+from bot.understand.entities import preload
 from bot.understand.figures import FIGURE, MAX_FIGURES
 from bot.understand.learned import default_model
 from bot.understand.nlp import LOADED
@@ -207,6 +208,7 @@ def eval_summaries(articles) -> None:
         n = len(texts)
         rows.append((name, f"{100 * r1 / n:.1f}", f"{100 * r2 / n:.1f}", f"{100 * rl / n:.1f}"))
     not_whole = lost = adds = lead_adds = 0
+    preload()  # NER first, as `pressbot run` does: the syntax model then shares its embedding
     for text, a in texts:
         s = summarize(a.title, text, parse=True)
         sentences = set(split_sentences(text))
