@@ -217,14 +217,26 @@ TEXTS = {
         "err_private": "адрес ведёт во внутреннюю сеть ({detail}); такие ленты добавлять "
                        "нельзя",
         "err_html": "по адресу веб-страница, а не лента, и ленты на ней не нашлось",
-        "err_http": "сайт ответил {detail}",
+        "err_http": "сайт ответил кодом {detail}",
         "err_connect": "не удаётся подключиться к {detail}",
         "err_timeout": "сайт не ответил за {detail}",
         "err_too_big": "ответ слишком большой ({detail})",
-        "err_not_feed": "это не лента RSS, Atom или JSON Feed ({detail})",
+        "err_not_feed": "это не лента RSS, Atom или JSON Feed",
+        "err_too_deep": "в ленте слишком глубокая вложенность",
+        "err_empty": "сайт прислал пустой ответ",
         "err_no_entries": "в ленте нет записей",
         "err_redirects": "слишком много перенаправлений",
+        "err_bad_redirect": "сайт перенаправляет, не указав куда",
         "err_url": "это не адрес http или https{detail}",
+        "err_address": "этот адрес нельзя загрузить",
+        "err_proxy": "прокси не пропускает запрос{detail}",
+        "err_network": "соединение оборвалось во время загрузки",
+        "err_opml_empty": "файл пустой",
+        "err_opml_xml": "файл испорчен: ошибка XML в строке {detail}",
+        "err_opml_big": "файл больше {detail} байт",
+        "err_opml_not": "это не файл OPML",
+        "err_opml_entities": "в файле объявлены сущности XML или внешние ссылки — такие файлы "
+                             "не читаю",
         "err_other": "ошибка: {detail}",
         "interval_units": {"s": "с", "m": "мин", "h": "ч", "d": "дн"},
     },
@@ -355,14 +367,26 @@ TEXTS = {
         "err_private": "the address leads into a private network ({detail}); such feeds "
                        "cannot be added",
         "err_html": "the address is a web page, not a feed, and no feed was found on it",
-        "err_http": "the site answered {detail}",
+        "err_http": "the site answered with code {detail}",
         "err_connect": "cannot connect to {detail}",
         "err_timeout": "the site did not answer within {detail}",
         "err_too_big": "the answer is too big ({detail})",
-        "err_not_feed": "this is not an RSS, Atom or JSON Feed ({detail})",
+        "err_not_feed": "this is not an RSS, Atom or JSON Feed",
+        "err_too_deep": "the feed is nested too deeply",
+        "err_empty": "the site sent an empty answer",
         "err_no_entries": "the feed has no entries",
         "err_redirects": "too many redirects",
+        "err_bad_redirect": "the site redirects without saying where",
         "err_url": "not an http or https address{detail}",
+        "err_address": "this address cannot be fetched",
+        "err_proxy": "the proxy does not let the request through{detail}",
+        "err_network": "the connection broke during the download",
+        "err_opml_empty": "the file is empty",
+        "err_opml_xml": "the file is damaged: an XML error at line {detail}",
+        "err_opml_big": "the file is over {detail} bytes",
+        "err_opml_not": "this is not an OPML file",
+        "err_opml_entities": "the file declares XML entities or external references; such files "
+                             "are not read",
         "err_other": "error: {detail}",
         "interval_units": {"s": "s", "m": "min", "h": "h", "d": "d"},
     },
@@ -479,19 +503,33 @@ _ERRORS = (
      "err_private"),
     (re.compile(r"(?:private|loopback|link-local|reserved|multicast) address(?:es)?(.*)"),
      "err_private"),
-    (re.compile(r"got an HTML page, not a feed"), "err_html"),
+    (re.compile(r"(?:got )?an HTML page, not a feed"), "err_html"),
     (re.compile(r"^no feed found"), "err_no_feed"),
-    (re.compile(r"^(?:unexpected )?HTTP (\d{3}.*)$"), "err_http"),
+    (re.compile(r"^HTTP \d{3} redirect without Location"), "err_bad_redirect"),
+    (re.compile(r"^(?:unexpected )?HTTP (\d{3})\b"), "err_http"),
+    (re.compile(r"^the proxy refused: HTTP (\d{3})"), "err_proxy"),
+    (re.compile(r"^cannot connect to the proxy (\S+?):?(?: |$)"), "err_proxy"),
+    (re.compile(r"^SOCKS proxy()"), "err_proxy"),
     (re.compile(r"cannot connect to (\S+?):?(?: |$)"), "err_connect"),
-    (re.compile(r"cannot resolve (\S+)"), "err_connect"),
+    (re.compile(r"cannot resolve (\S+?):?(?: |$)"), "err_connect"),
     (re.compile(r"timed out after (\S+)"), "err_timeout"),
     (re.compile(r"(?:body .*over the|over the) (\d+)-byte cap"), "err_too_big"),
-    (re.compile(r"^(?:not a feed|malformed feed|invalid JSON|JSON document is not)(.*)"),
-     "err_not_feed"),
+    (re.compile(r"nested too deeply"), "err_too_deep"),
+    (re.compile(r"^empty body"), "err_empty"),
+    (re.compile(r"^(?:not a feed|malformed feed|invalid JSON|JSON document is not|JSON Feed has "
+                r"no|feed parser failed)"), "err_not_feed"),
     (re.compile(r"the feed has no entries|no entries"), "err_no_entries"),
     (re.compile(r"too many redirects|redirect loop"), "err_redirects"),
     (re.compile(r"only http and https URLs are accepted, got (\S+)"), "err_url"),
     (re.compile(r"not a web address \(http or https\)"), "err_url"),
+    (re.compile(r"^refused \S+: "), "err_address"),
+    (re.compile(r"^(?:broken response body|HTTP client error|network error)"), "err_network"),
+    # OPML files (bot/ingest/opml.py)
+    (re.compile(r"^the file is empty"), "err_opml_empty"),
+    (re.compile(r"^not well-formed XML at line (\d+)"), "err_opml_xml"),
+    (re.compile(r"^the file is \d+ bytes, over the (\d+)-byte limit"), "err_opml_big"),
+    (re.compile(r"^not an OPML file"), "err_opml_not"),
+    (re.compile(r"XML entities or external references"), "err_opml_entities"),
 )
 
 
@@ -502,7 +540,7 @@ def error_text(lang: str, reason: str) -> str:
         m = pattern.search(reason)
         if m:
             detail = next((g for g in m.groups() if g), "").strip(" :()")
-            if key == "err_url":  # the scheme, when there was one
+            if key in ("err_url", "err_proxy"):  # the scheme or the proxy, when known
                 detail = f" ({detail})" if detail else ""
             return t(lang, key, detail=detail[:120])
     return t(lang, "err_other", detail=reason[:200])

@@ -241,7 +241,8 @@ def build_router() -> Router:
         try:
             report = await import_opml(store, buffer.read(MAX_OPML_BYTES + 1))
         except OpmlError as exc:
-            await answer(message, t(chat.lang, "import_bad", error=html.escape(str(exc))))
+            await answer(message, t(chat.lang, "import_bad",
+                                    error=html.escape(error_text(chat.lang, str(exc)))))
             return
         if scheduler is not None:
             scheduler.add_sources(report.added)
