@@ -36,8 +36,10 @@ from bot.config import default_topics
 from bot.text.morph import lemmas
 from bot.text.normalize import content_lemmas
 from bot.understand.analyzer import Understanding
+from bot.understand.entities import preload
 from bot.understand.figures import FIGURE, MAX_FIGURES
 from bot.understand.learned import default_model
+from bot.understand.nlp import LOADED
 from bot.understand.summary import MAX_CHARS, split_sentences, summarize
 from bot.understand.topics import Tagger
 
@@ -206,6 +208,7 @@ def eval_summaries(articles) -> None:
         n = len(texts)
         rows.append((name, f"{100 * r1 / n:.1f}", f"{100 * r2 / n:.1f}", f"{100 * rl / n:.1f}"))
     not_whole = lost = adds = lead_adds = 0
+    preload()  # NER first, as `pressbot run` does: the syntax model then shares its embedding
     for text, a in texts:
         s = summarize(a.title, text, parse=True)
         sentences = set(split_sentences(text))
@@ -315,6 +318,8 @@ def main() -> None:
         rows.append((label, f"{len(articles) / (time.perf_counter() - t):.0f}"))
     print("c. Throughput on one core (lemma cache warm from the runs above)\n")
     print_table(rows, ("stage", "articles/s"))
+    print("\n   models loaded, RSS MiB before -> after: " + ", ".join(
+        f"{name} {a:.0f} -> {b:.0f}" for name, (a, b) in LOADED.items()))
     print("\n(targets: >= 300/s without NER, >= 45/s with NER)")
 
 

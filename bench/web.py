@@ -41,6 +41,7 @@ from bot.delivery.match import fts_query
 from bot.models import Entry
 from bot.pipeline import process
 from bot.storage.db import Database
+from bot.storage.store import Store
 from bot.text.morph import lemma, words
 from bot.understand.analyzer import Understanding
 from bot.web import WebServer
@@ -63,9 +64,9 @@ def host(i: int) -> str:
 async def seed(path: Path, rng: random.Random, now: datetime) -> None:
     """The corpus through the real pipeline: originals and a third reprinted elsewhere."""
     articles = {a.content: a for a in load_ria()}.values()  # 912 distinct texts
-    async with await Database.open(path) as db:
-        async with db.write() as conn:
-            await conn.executemany(
+    async with await Store.open(path) as store:
+        async with store.db.transaction() as tx:
+            await tx.executemany(
                 "INSERT INTO sources (name, kind, location, interval, created_at,"
                 " last_success_at, last_checked_at) VALUES (?, 'feed', ?, 900, ?, ?, ?)",
                 [(f"source-{i:03d}", f"https://{host(i)}/rss", now.isoformat(),
@@ -87,7 +88,7 @@ async def seed(path: Path, rng: random.Random, now: datetime) -> None:
         understanding = Understanding(default_topics(), ner=False)
         started = time.perf_counter()
         for done, (outlet, entry) in enumerate(entries, 1):
-            await process(db, [entry], source_id=outlet + 1, understanding=understanding)
+            await process(store, [entry], source_id=outlet + 1, understanding=understanding)
             if done % 100 == 0 or done == len(entries):
                 rate = done / (time.perf_counter() - started)
                 print(f"\rseed: {done}/{len(entries)} articles through the pipeline"

@@ -61,6 +61,8 @@ class App:
         self.sender: Sender | None = None
         self.telegram = None  # bot.telegram.runtime.TelegramRuntime
         self.metrics = None  # bot.metrics.MetricsServer
+        self.web = None  # bot.web.WebServer
+        self.charts = None  # bot.web.charts.TrendCharts, for the web and Telegram /trends
         self.lock: InstanceLock | None = None
         self.understanding: Understanding | None = None  # built at start, after the lock
         self.sources = 0
@@ -77,7 +79,45 @@ class App:
         assert self.store is not None and self.sender is not None
         quiet = timedelta(seconds=self.settings.telegram.update_sources_quiet)
         if self.settings.telegram.update_sources and await source_update_tick(
-                self.store, self.clock(), quiet):
+                self.store, self.clock(), quiet, self.page):
+            self.sender.wake()
+
+    def page(self, story_id: int) -> str | None:
+        """A story's page in the web archive, when its public address is configured."""
+        base = self.settings.web.base_url
+        return f"{base.rstrip('/')}/story/{story_id}" if base and self.settings.web.enabled \
+            else None
+
+    async def teasers_job(self) -> None:
+        """Teasers whose article page failed: tried again, stored once it came."""
+        assert self.poller is not None and self.sender is not None
+        if await self.poller.retry_teasers():
+            self.sender.wake()
+
+    async def alerts_job(self) -> None:
+        """Tell the admins about sources that broke or work again (one message for a
+        network that looks down), once each."""
+        from bot.delivery.alerts import AlertState, SourceHealth, evaluate
+        from bot.telegram.texts import alert_text
+
+        assert self.store is not None and self.sender is not None
+        admins = [a for a in self.settings.telegram.admins if a != CONSOLE_CHAT] \
+            if not self.console else [CONSOLE_CHAT]
+        if not admins:
+            return
+        health = [SourceHealth(s.name, s.enabled, s.failing_since, s.last_error,
+                               s.last_success_at, s.last_checked_at)
+                  for s in await self.store.sources.all()]
+        state = AlertState.from_json(await self.store.state.get("alerts"))
+        alerts, state = evaluate(health, state, self.clock(),
+                                 timedelta(seconds=self.settings.telegram.alert_after))
+        for alert in alerts:
+            for admin in admins:
+                chat = await self.store.chats.get(admin)
+                await self.store.outbox.notify(admin,
+                                               alert_text(chat.lang if chat else "ru", alert))
+        await self.store.state.put("alerts", state.to_json())
+        if alerts:
             self.sender.wake()
 
     async def release_memory_job(self) -> None:  # bursts of articles leave free pages behind
@@ -86,6 +126,8 @@ class App:
     JOBS: tuple[tuple[str, Callable[[App], Awaitable[None]]], ...] = (
         ("digest", digest_job),
         ("source-updates", source_update_job),
+        ("teasers", teasers_job),
+        ("alerts", alerts_job),
         ("release-memory", release_memory_job),
     )
 
@@ -132,7 +174,8 @@ class App:
             await catch_up(store, self.understanding)
             self.fetcher = await Fetcher(settings.fetch).__aenter__()
             self.poller = Poller(store, self.fetcher, settings.fetch, settings.scheduler,
-                                 understanding=self.understanding, delivery=settings.delivery)
+                                 understanding=self.understanding, delivery=settings.delivery,
+                                 page=self.page)
             # The baseline corpus (files sources: the seeds) is stored before any feed is
             # polled, so that every feed article is compared against it.
             for state in states:
@@ -141,10 +184,13 @@ class App:
                     log.info("source %s: %s, %d new", state.name, result.status, result.new)
             self.scheduler = SourceScheduler(self.poller, settings.scheduler)
             self.sources = self.scheduler.add_sources(await store.sources.all())
+            from bot.web.charts import TrendCharts
+
+            self.charts = TrendCharts(store.db, settings.topics)
             self.telegram = TelegramRuntime(
                 settings, store, console=self.console, wake=self._wake,
                 scheduler=self.scheduler, console_in=self.console_in,
-                console_out=self.console_out)
+                console_out=self.console_out, charts=self.charts)
             self.sender = Sender(store, self.telegram.transport,
                                  max_attempts=settings.telegram.max_attempts)
             await store.chats.sync_channels(settings.channels)
@@ -156,6 +202,8 @@ class App:
                 self.metrics = MetricsServer(store, lambda: self.telegram.pacer.too_many
                                              if self.telegram else 0, health=self.health)
                 await self.metrics.start(settings.metrics.host, settings.metrics.port)
+            if settings.web.enabled:
+                await self._start_web()
             self._tasks.append(asyncio.create_task(self.sender.run(self.stopping),
                                                    name="sender"))
             await self.telegram.start(self.stopping)
@@ -163,6 +211,22 @@ class App:
         except BaseException:
             await self.stop()
             raise
+
+    async def _start_web(self) -> None:
+        from bot.web import WebServer, WebServerError
+
+        web = self.settings.web
+        assert self.store is not None
+        try:
+            server = WebServer(self.store.db, host=web.host, port=web.port,
+                               base_url=web.base_url or "", token=web.token,
+                               topics=self.settings.topics)
+            server.charts = self.charts or server.charts  # one cache for web and Telegram
+            await server.start()
+        except WebServerError as exc:  # a port in use: one warning, the rest runs
+            log.warning("%s; pressbot runs without its web archive", exc)
+            return
+        self.web = server
 
     def _wake(self) -> None:
         if self.sender is not None:
@@ -174,6 +238,8 @@ class App:
                  if self.console else "Telegram bot running")
         served = (f"; metrics on http://{settings.metrics.host}:{self.metrics.port}/metrics"
                   if self.metrics else "")
+        if self.web is not None:
+            served += f"; archive on {self.web.address}"
         return (f"pressbot {__version__}: polling {self.sources} sources into"
                 f" {self.store.path if self.store else settings.database}"
                 f" ({settings.origin}); {where}{served}. Ctrl-C stops.")
@@ -192,6 +258,9 @@ class App:
             await asyncio.wait(self._tasks, timeout=15)  # the sender finishes in flight
         if self.metrics is not None:
             await self.metrics.stop()
+        if self.web is not None:
+            await self.web.stop()
+            self.web = None
         if self.telegram is not None:
             await self.telegram.close()
         if self.fetcher is not None:

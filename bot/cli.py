@@ -107,13 +107,32 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def poll_once(store: Store, settings: Settings, out: TextIO) -> list[PollResult]:
+    from bot.storage.lock import AlreadyRunning, InstanceLock
+
+    lock = InstanceLock(settings.database)
+    try:
+        lock.acquire()
+        running = False
+    except AlreadyRunning:  # `pressbot run` owns the schedule: store, but leave it alone
+        running = True
+        out.write("pressbot run is running on this database: articles are stored, the"
+                  " sources' schedule and health are left to it\n")
+    try:
+        return await _poll_once(store, settings, out, keep_schedule=running)
+    finally:
+        lock.release()
+
+
+async def _poll_once(store: Store, settings: Settings, out: TextIO, *,
+                     keep_schedule: bool) -> list[PollResult]:
     understanding = Understanding.from_settings(settings)
     await catch_up(store, understanding)
     states = [s for s in await store.sources.sync(settings.sources) if s.enabled]
     progress = Progress(len(states))
     async with Fetcher(settings.fetch) as fetcher:
         poller = Poller(store, fetcher, settings.fetch, settings.scheduler,
-                        understanding=understanding, delivery=settings.delivery)
+                        understanding=understanding, delivery=settings.delivery,
+                        keep_schedule=keep_schedule)
 
         async def one(state: SourceState) -> PollResult:
             result = await poller.poll(state.id)
@@ -275,6 +294,14 @@ def print_analysis(record: dict[str, Any], out: TextIO) -> None:
 
 
 async def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "export":
+        return await sources_export(args.file, settings)
+    if args.action == "import":
+        if not args.file:
+            print("pressbot: sources import needs an OPML file: pressbot sources import"
+                  " FILE.opml", file=sys.stderr)
+            return 2
+        return await sources_import(args.file, settings)
     async with await Store.open(settings.store_location) as store:
         states = await store.sources.sync(settings.sources) if args.sync \
             else await store.sources.all()
@@ -290,6 +317,51 @@ async def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
                      _fmt_time(s.next_check_at), (s.last_error or "")[:70]))
     print_table(rows, ("source", "kind", "health", "last success", "next check", "last error"),
                 sys.stdout)
+    return 0
+
+
+async def sources_export(target: str | None, settings: Settings) -> int:
+    from bot.sourcing import export_opml
+
+    async with await Store.open(settings.store_location) as store:
+        await store.sources.sync(settings.sources)
+        data = await export_opml(store)
+    if target in (None, "-"):
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        Path(target).write_bytes(data)
+        print(f"exported the sources to {target}")
+    return 0
+
+
+async def sources_import(path: str, settings: Settings) -> int:
+    from bot.ingest.opml import MAX_OPML_BYTES, OpmlError
+    from bot.sourcing import import_opml
+
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_OPML_BYTES + 1)
+    except OSError as exc:
+        print(f"pressbot: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    async with await Store.open(settings.store_location) as store:
+        await store.sources.sync(settings.sources)
+        try:
+            report = await import_opml(store, data)
+        except OpmlError as exc:
+            print(f"pressbot: {path}: {exc}", file=sys.stderr)
+            return 1
+    for s in report.added:
+        print(f"added    #{s.id} {s.name}  {s.location}")
+    for feed, existing in report.known:
+        print(f"known    {feed.name}  {feed.url}  (source {existing})")
+    for p in report.refused:
+        print(f"refused  {p.name or '-'}  {p.url or '-'}: {p.reason}")
+    for w in report.warnings:
+        print(f"pressbot: {path}: {w}", file=sys.stderr)
+    print(f"\n{len(report.added)} added, {len(report.known)} already there,"
+          f" {len(report.refused)} refused")
     return 0
 
 
@@ -427,7 +499,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_analyze)
 
-    p = sub.add_parser("sources", help="sources and their health: last success, error, next check")
+    p = sub.add_parser("sources", help="sources and their health (last success, error, next "
+                       "check); `sources export [FILE]` writes OPML, `sources import FILE` "
+                       "adds the feeds of an OPML list")
+    p.add_argument("action", nargs="?", choices=("export", "import"),
+                   help="export: OPML to FILE or standard output; import: the feeds of FILE")
+    p.add_argument("file", nargs="?", metavar="FILE")
     p.add_argument("--sync", action="store_true", help="update stored sources from the config")
     p.set_defaults(func=cmd_sources)
 

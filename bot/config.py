@@ -89,6 +89,10 @@ class TelegramConfig:
                             max=100)
     max_words: int = key(50, "words and names one chat may follow and exclude in all", min=1,
                          max=1000)
+    alert_after: int = key(6 * 3600, "admins are told when a source has failed this long",
+                           unit="duration", min=60, max=30 * 86400)
+    proxy: str | None = key(None, "proxy for the Bot API (http://, socks5://)", check="proxy",
+                            secret=True)
 
     def __repr__(self) -> str:  # never print the token
         shown = "set" if self.token else "unset"
@@ -113,6 +117,12 @@ class FetchConfig:
                                   "page is fetched (0: never)", min=0, max=100_000)
     allow_private_addresses: bool = key(False, "whether feeds added from chat may be on "
                                         "private, loopback or link-local addresses")
+    proxy: str | None = key(None, "proxy for every fetch (http://, socks5://); empty: the "
+                            "environment's HTTPS_PROXY/ALL_PROXY", check="proxy", secret=True)
+    max_entries: int = key(500, "entries of one poll taken at most, the newest", min=1,
+                           max=100_000)
+    max_article_chars: int = key(100_000, "longest article text kept (cut at a paragraph end)",
+                                 min=1000, max=10_000_000)
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,20 @@ class DeliveryConfig:
                               "within max_age); the rest is its baseline", min=0, max=100)
 
 
+@dataclass(frozen=True)
+class WebConfig:
+    enabled: bool = key(True, "serve the web archive: stories, feeds out, charts")
+    host: str = key("127.0.0.1", "address to listen on (127.0.0.1 keeps it to this host)")
+    port: int = key(8080, "TCP port (0 picks a free one)", min=0, max=65535)
+    base_url: str | None = key(None, "the archive's public address, for links in messages",
+                               check="url")
+    token: str | None = key(None, "required as ?token= or a cookie when set", secret=True)
+
+    def __repr__(self) -> str:  # never print the token
+        return (f"WebConfig(enabled={self.enabled}, host={self.host!r}, port={self.port},"
+                f" base_url={self.base_url!r}, token=<{'set' if self.token else 'unset'}>)")
+
+
 # Plain tables in file order: [name] -> the dataclass that declares its keys.
 TABLES: dict[str, type] = {
     "database": DatabaseConfig,
@@ -155,6 +179,7 @@ TABLES: dict[str, type] = {
     "metrics": MetricsConfig,
     "understanding": UnderstandingConfig,
     "delivery": DeliveryConfig,
+    "web": WebConfig,
 }
 
 
@@ -206,6 +231,7 @@ class Settings:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     understanding: UnderstandingConfig = field(default_factory=UnderstandingConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     sources: tuple[SourceConfig, ...] = ()
     topics: tuple[TopicConfig, ...] = ()
     channels: tuple[ChannelConfig, ...] = ()
@@ -607,6 +633,7 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
                     fetch=tables["fetch"],
                     scheduler=tables["scheduler"], metrics=tables["metrics"],
                     understanding=tables["understanding"], delivery=tables["delivery"],
+                    web=tables["web"],
                     sources=sources, topics=topics,
                     channels=channels, origin=origin)
 

@@ -65,6 +65,9 @@ class SourceState:
     last_success_at: datetime | None
     last_checked_at: datetime | None
     next_check_at: datetime | None
+    failing_since: datetime | None = None  # the first failure after the last success
+    min_interval: int | None = None  # the feed's own lower bound on polling, seconds
+    category: str | None = None  # the folder of an imported OPML list
 
 
 @dataclass

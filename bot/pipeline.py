@@ -30,9 +30,11 @@ from bot.delivery.render import StoryView
 from bot.features import Features
 from bot.ingest.clean import clean_text, clean_title
 from bot.ingest.htmltext import html_to_text
+from bot.ingest.limits import cut_text
 from bot.models import Article, Entry
 from bot.storage.db import utcnow
 from bot.storage.store import Notify, Placed, Store
+from bot.text.control import strip_control
 from bot.text.morph import lemma, words
 from bot.understand.analyzer import Understanding, Understood
 
@@ -49,13 +51,20 @@ def content_hash(title: str, text: str) -> str:
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 
-def prepare(entry: Entry, *, source_id: int | None = None,
-            markdown: bool | None = None) -> Article | None:
-    """Clean an entry into an Article; None when nothing readable is left."""
-    title = clean_title(html_to_text(entry.title) if "<" in entry.title else entry.title)
-    raw = html_to_text(entry.text) if entry.text_is_html else entry.text
+MAX_ARTICLE_CHARS = 100_000  # [fetch] max_article_chars
+MAX_TITLE_CHARS = 1000
+
+
+def prepare(entry: Entry, *, source_id: int | None = None, markdown: bool | None = None,
+            max_chars: int = MAX_ARTICLE_CHARS) -> Article | None:
+    """Clean an entry into an Article (control characters gone, the text at most
+    ``max_chars``, cut at a paragraph end); None when nothing readable is left."""
+    title = strip_control(entry.title[:MAX_TITLE_CHARS * 4])
+    title = clean_title(html_to_text(title) if "<" in title else title)[:MAX_TITLE_CHARS]
+    source = entry.text[:max_chars * 8]  # bounds the work before cleaning, whatever comes
+    raw = html_to_text(source) if entry.text_is_html else source
     md = markdown if markdown is not None else entry.origin.lower().endswith((".md", ".txt"))
-    text = clean_text(raw, title=title, markdown=md)
+    text, _cut = cut_text(clean_text(strip_control(raw), title=title, markdown=md), max_chars)
     if not title and not text:
         return None
     if not title:
@@ -131,8 +140,9 @@ def _processed(placed: Placed, f: Features) -> Processed:
 
 
 def _prepared(entry: Entry, source_id: int | None, fetched_at: datetime | None,
-              understanding: Understanding | None) -> tuple[Article, Features] | None:
-    article = prepare(entry, source_id=source_id)
+              understanding: Understanding | None, max_chars: int
+              ) -> tuple[Article, Features] | None:
+    article = prepare(entry, source_id=source_id, max_chars=max_chars)
     if article is None:
         return None
     article = replace(article, fetched_at=fetched_at or article.fetched_at)
@@ -143,8 +153,8 @@ async def process(store: Store, entries: list[Entry], *, source_id: int | None =
                   fetched_at: datetime | None = None,
                   understanding: Understanding | None = None,
                   news: Sequence[bool] | None = None, source_name: str | None = None,
-                  page: Callable[[int], str | None] = lambda story_id: None
-                  ) -> tuple[list[Processed], list[str]]:
+                  page: Callable[[int], str | None] = lambda story_id: None,
+                  max_chars: int = MAX_ARTICLE_CHARS) -> tuple[list[Processed], list[str]]:
     """Run entries through the pipeline in order; return results and per-entry warnings.
     ``news`` says for each entry whether it may be delivered (bot/delivery/news.py); by
     default every one may."""
@@ -152,12 +162,17 @@ async def process(store: Store, entries: list[Entry], *, source_id: int | None =
     warnings: list[str] = []
     for i, entry in enumerate(entries):
         # pure and CPU-bound: in the worker thread, before the transaction
-        ready = await off_loop(_prepared, entry, source_id, fetched_at, understanding)
+        ready = await off_loop(_prepared, entry, source_id, fetched_at, understanding,
+                               max_chars)
         if ready is None:
             warnings.append(f"{entry.url or entry.guid or entry.origin}: no text left after "
                             "cleaning; skipped")
             continue
         article, f = ready
+        if len(article.text) >= max_chars * 0.9 and len(entry.text) > max_chars:
+            warnings.append(f"{entry.url or entry.guid or entry.origin}: text of"
+                            f" {len(entry.text)} characters cut to {len(article.text)}"
+                            f" ([fetch] max_article_chars)")
         placed = await store.place(article, f, notify=notify_for(article, f, source_name, page),
                                    news=news[i] if news is not None else True)
         results.append(_processed(placed, f))

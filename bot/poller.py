@@ -16,9 +16,10 @@ from pathlib import Path
 from bot.config import DeliveryConfig, FetchConfig, SchedulerConfig
 from bot.cpu import off_loop
 from bot.delivery.news import is_baseline, news_flags
+from bot.ingest.addresses import is_private_host
 from bot.ingest.charset import decode
 from bot.ingest.extract import extract_main_text
-from bot.ingest.fetch import ACCEPT_PAGE, Fetcher, FetchError
+from bot.ingest.fetch import ACCEPT_PAGE, Fetcher, FetchError, RetryLaterError
 from bot.ingest.files import FileReadError, list_documents, read_document
 from bot.ingest.htmltext import html_to_text
 from bot.ingest.parse import FeedError, parse_feed
@@ -31,6 +32,23 @@ from bot.understand.analyzer import Understanding
 log = logging.getLogger(__name__)
 _TEASER_END = re.compile(r"(\.\.\.|…|\[\s*…\s*\]|читать далее|подробнее|читать полностью)\W*$",
                          re.IGNORECASE)
+
+
+# When a teaser's page is tried again after each failure; after the last, the feed's text.
+TEASER_RETRIES = (timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=45),
+                  timedelta(hours=2))
+
+
+_CLIENT_ERROR = re.compile(r"^HTTP (4\d\d)\b")
+
+
+def lasting(exc: FetchError) -> bool:
+    """Will fetching again not help? A 4xx answer (but 408, 425 and 429) or a refused
+    address; timeouts, 5xx and network errors may pass."""
+    m = _CLIENT_ERROR.match(str(exc))
+    if m:
+        return m.group(1) not in ("408", "425", "429")
+    return str(exc).startswith("refused")
 
 
 def backoff_delay(interval: int, errors: int, cap: int) -> int:
@@ -71,9 +89,13 @@ class Poller:
                  clock: Callable[[], datetime] = utcnow,
                  understanding: Understanding | None = None,
                  delivery: DeliveryConfig | None = None,
-                 page: Callable[[int], str | None] = lambda story_id: None) -> None:
-        """``page`` links a story to its page in the web archive (when it is served)."""
+                 page: Callable[[int], str | None] = lambda story_id: None,
+                 keep_schedule: bool = False) -> None:
+        """``page`` links a story to its page in the web archive (when it is served);
+        ``keep_schedule``: store what is found but leave every source's health and next
+        check alone (``poll --once`` while ``pressbot run`` owns the schedule)."""
         self.store = store
+        self.keep_schedule = keep_schedule
         self.page = page
         self.delivery = delivery or DeliveryConfig()
         self.understanding = understanding
@@ -137,6 +159,8 @@ class Poller:
                 result = await self._poll_files(source)
             else:
                 result = await self._poll_feed(source)
+        except RetryLaterError as exc:  # 429/503 with Retry-After: not before it
+            return await self._failed(source, str(exc), at_least=exc.retry_after)
         except (FetchError, FeedError, FileReadError) as exc:
             return await self._failed(source, str(exc))
         except Exception as exc:  # a bug or an input nobody foresaw: this source only
@@ -147,22 +171,31 @@ class Poller:
             log.warning("source %s: %s", source.name, warning, extra={"source": source.name})
         return result
 
-    async def _failed(self, source: SourceState, error: str) -> PollResult:
+    async def _failed(self, source: SourceState, error: str, *,
+                      at_least: int | None = None) -> PollResult:
         cap = self.scheduler_config.max_backoff
 
         def next_check(errors: int) -> datetime:
-            return self.clock() + timedelta(seconds=backoff_delay(source.interval, errors, cap))
+            delay = max(backoff_delay(source.interval, errors, cap), at_least or 0)
+            return self.clock() + timedelta(seconds=delay)
 
+        if self.keep_schedule:
+            return PollResult(source=source.name, status="failed", error=error)
         state = await self.store.sources.record_failure(source.id, error, next_check)
         log.warning("source %s failing (%d in a row): %s; next check %s", source.name,
                     state.error_count, error, state.next_check_at, extra={"source": source.name})
         return PollResult(source=source.name, status="failed", error=error)
 
     async def _succeeded(self, source: SourceState, etag: str | None,
-                         last_modified: str | None) -> None:
+                         last_modified: str | None, min_interval: int | None = None) -> None:
+        """The next check after the source's interval, or the feed's own longer one."""
+        if self.keep_schedule:
+            return
+        keep = min_interval if min_interval is not None else source.min_interval
+        delay = max(source.interval, keep or 0)
         await self.store.sources.record_success(
             source.id, etag=etag, last_modified=last_modified,
-            next_check=self.clock() + timedelta(seconds=source.interval))
+            next_check=self.clock() + timedelta(seconds=delay), min_interval=keep)
 
     async def _poll_feed(self, source: SourceState) -> PollResult:
         public_only = self._public_only(source)
@@ -176,19 +209,26 @@ class Poller:
             return PollResult(source=source.name, status="unchanged")
         feed = await off_loop(parse_feed, fetched.body, origin=source.location,
                               charset=fetched.charset, content_type=fetched.content_type,
-                              base_url=fetched.url)
-        stored = await self.store.articles.known_urls([e.url for e in feed.entries if e.url])
+                              base_url=fetched.url, max_entries=self.fetch_config.max_entries)
+        urls = [e.url for e in feed.entries if e.url]
+        stored = await self.store.articles.known_urls(urls)
+        stored |= await self.store.teasers.waiting(urls)
         fresh = [e for e in feed.entries if not e.url or e.url not in stored]
-        entries = await self._with_full_text(fresh, feed.warnings, public_only)
         max_age = timedelta(seconds=self.delivery.max_age)
         baseline = is_baseline(source.last_success_at, self.clock(), max_age)
-        news = news_flags(entries, self.clock(), max_age, baseline=baseline,
+        news = news_flags(fresh, self.clock(), max_age, baseline=baseline,
                           first_max=self.delivery.first_poll_max)
+        # Article pages linked from a feed on the public internet must be public too.
+        pages_public = public_only or (not self.fetch_config.allow_private_addresses
+                                       and not await is_private_host(fetched.url))
+        entries, news = await self._with_full_text(source, fresh, news, feed.warnings,
+                                                   pages_public)
         results, warnings = await process(self.store, entries, source_id=source.id,
                                           understanding=self.understanding, news=news,
-                                          source_name=source.name, page=self.page)
+                                          source_name=source.name, page=self.page,
+                                          max_chars=self.fetch_config.max_article_chars)
         report(source, results)
-        await self._succeeded(source, etag, last_modified)
+        await self._succeeded(source, etag, last_modified, feed.min_interval)
         new = sum(r.stored for r in results)
         return PollResult(source=source.name, status="ok", new=new,
                           known=len(feed.entries) - new, warnings=feed.warnings + warnings)
@@ -197,29 +237,75 @@ class Poller:
         """Feeds added from chat may not reach private addresses (config feeds are trusted)."""
         return source.managed_by == "admin" and not self.fetch_config.allow_private_addresses
 
-    async def _with_full_text(self, entries: list[Entry], warnings: list[str],
-                              public_only: bool = False) -> list[Entry]:
-        """Replace teasers by the article page's main text; keep the teaser when that fails."""
+    async def _page(self, entry: Entry, public_only: bool) -> Entry:
+        """The entry with its article page's main text (raises FetchError when the page
+        cannot be fetched; the teaser stays when the page holds nothing better)."""
+        assert entry.url
+        page = await self.fetcher.fetch(entry.url, accept=ACCEPT_PAGE, public_only=public_only)
+        text = await off_loop(_page_text, page.body, page.charset, page.url)
+        teaser = html_to_text(entry.text) if entry.text_is_html else entry.text
+        if not text or len(text) <= len(teaser.strip()):
+            return entry
+        return Entry(title=entry.title, text=text, url=entry.url, guid=entry.guid,
+                     published=entry.published, origin=entry.origin)
+
+    async def _with_full_text(self, source: SourceState, entries: list[Entry],
+                              news: list[bool], warnings: list[str], public_only: bool
+                              ) -> tuple[list[Entry], list[bool]]:
+        """Replace teasers by their article page's main text. A teaser whose page fails
+        waits (bot/storage/teasers.py) and is tried again later; it is neither stored nor
+        delivered before its page came or finally failed."""
         min_chars = self.fetch_config.fulltext_min_chars
 
-        async def one(entry: Entry) -> Entry:
+        async def one(entry: Entry, is_news: bool) -> Entry | None:
             if not is_teaser(entry, min_chars):
                 return entry
             try:
-                page = await self.fetcher.fetch(entry.url, accept=ACCEPT_PAGE,
-                                                public_only=public_only)
-                text = await off_loop(_page_text, page.body, page.charset, page.url)
+                return await self._page(entry, public_only)
             except FetchError as exc:
-                warnings.append(f"full text of {entry.url}: {exc}; kept the feed text")
-                return entry
-            teaser = html_to_text(entry.text) if entry.text_is_html else entry.text
-            if not text or len(text) <= len(teaser.strip()):
-                warnings.append(f"full text of {entry.url}: nothing better than the feed text")
-                return entry
-            return Entry(title=entry.title, text=text, url=entry.url, guid=entry.guid,
-                         published=entry.published, origin=entry.origin)
+                if lasting(exc):  # the page will not come: the feed's text it is
+                    warnings.append(f"full text of {entry.url}: {exc}; kept the feed text")
+                    return entry
+                warnings.append(f"full text of {entry.url}: {exc}; tried again later")
+                await self.store.teasers.wait(entry, source.id, is_news, str(exc),
+                                              self.clock() + TEASER_RETRIES[0])
+                return None
 
-        return list(await asyncio.gather(*(one(e) for e in entries)))
+        done = await asyncio.gather(*(one(e, n) for e, n in zip(entries, news, strict=True)))
+        kept = [(e, n) for e, n in zip(done, news, strict=True) if e is not None]
+        return [e for e, _ in kept], [n for _, n in kept]
+
+    async def retry_teasers(self) -> int:
+        """Try the waiting teasers that are due; store those whose page came, or whose last
+        attempt failed (with the feed's text). Returns how many were stored."""
+        stored = 0
+        for teaser in await self.store.teasers.due(self.clock()):
+            source = await self.store.sources.get(teaser.source_id) \
+                if teaser.source_id is not None else None
+            public_only = source is None or self._public_only(source) or (
+                not self.fetch_config.allow_private_addresses
+                and not await is_private_host(source.location))
+            entry = teaser.entry
+            try:
+                entry = await self._page(entry, public_only)
+            except FetchError as exc:
+                if teaser.attempts < len(TEASER_RETRIES) and not lasting(exc):
+                    await self.store.teasers.wait(entry, teaser.source_id, teaser.news,
+                                                  str(exc),
+                                                  self.clock() + TEASER_RETRIES[teaser.attempts])
+                    continue
+                log.warning("full text of %s: %s; stored with the feed's text after %d"
+                            " attempts", entry.url, exc, teaser.attempts + 1)
+            results, _ = await process(self.store, [entry], source_id=teaser.source_id,
+                                       understanding=self.understanding, news=[teaser.news],
+                                       source_name=source.name if source else None,
+                                       page=self.page,
+                                       max_chars=self.fetch_config.max_article_chars)
+            await self.store.teasers.done(teaser.entry.url or "")
+            if source is not None:
+                report(source, results)
+            stored += sum(r.stored for r in results)
+        return stored
 
     async def _poll_files(self, source: SourceState) -> PollResult:
         folder = Path(source.location)

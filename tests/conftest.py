@@ -198,7 +198,7 @@ async def pg_url(postgres: Postgres) -> AsyncIterator[str]:
 # (ALSO_ON_FULL: they run the same SQL). PRESSBOT_TEST_BACKENDS=sqlite runs SQLite alone.
 BOTH_STORES = {
     "test_storage", "test_delivery", "test_news", "test_source_updates", "test_poller",
-    "test_postgres",
+    "test_scheduler", "test_sources_admin", "test_postgres",
 }
 ALSO_ON_FULL = {
     "test_dedup", "test_digest_search", "test_sender", "test_sender_failures",

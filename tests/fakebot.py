@@ -66,6 +66,9 @@ class FakeBotAPI:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.commands: list[Any] = []
         self.callback_answers: list[dict[str, Any]] = []
+        self.photos: list[dict[str, Any]] = []
+        self.documents: list[dict[str, Any]] = []  # what the bot sent as files
+        self.files: dict[str, bytes] = {}  # file_id -> what users sent (getFile, download)
         self.too_many = 0
         self.errors: list[tuple[int, str]] = []
         self.updates: list[dict[str, Any]] = []
@@ -86,6 +89,7 @@ class FakeBotAPI:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -118,6 +122,25 @@ class FakeBotAPI:
                               "length": len(text.split()[0])}]} if text.startswith("/") else {}),
         }})
 
+    def push_document(self, chat_id: int, file_name: str, data: bytes, *,
+                      user_id: int | None = None) -> None:
+        """A user sends a file: queued for getUpdates, its bytes served by getFile."""
+        self._message_id += 1
+        file_id = f"file-{self._message_id}"
+        self.files[file_id] = data
+        self._push({"message": {
+            "message_id": self._message_id, "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": "Тест"},
+            "from": {"id": user_id or chat_id, "is_bot": False, "first_name": "Тест"},
+            "document": {"file_id": file_id, "file_unique_id": file_id,
+                         "file_name": file_name, "file_size": len(data)}}})
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        data = self.files.get(request.match_info["path"].rsplit("/", 1)[-1])
+        if data is None:
+            return web.Response(status=404, text="not found")
+        return web.Response(body=data)
+
     def push_callback(self, chat_id: int, message_id: int, data: str, *,
                       user_id: int | None = None, chat_type: str = "private") -> None:
         self._push({"callback_query": {
@@ -141,7 +164,10 @@ class FakeBotAPI:
         data = await request.post()
         out: dict[str, Any] = {}
         for key, value in data.items():
-            text = value if isinstance(value, str) else value.file.read().decode()
+            if not isinstance(value, str):  # an uploaded file (sendPhoto): its bytes
+                out[key] = value.file.read()
+                continue
+            text = value
             if key in ("reply_markup", "link_preview_options", "commands", "allowed_updates"):
                 try:
                     out[key] = json.loads(text)
@@ -181,6 +207,44 @@ class FakeBotAPI:
             return self._ok(True)
         if method == "getupdates":
             return await self._get_updates(params)
+        if method == "getfile":
+            file_id = str(params.get("file_id"))
+            if file_id not in self.files:
+                return self._error(400, "Bad Request: invalid file_id")
+            return self._ok({"file_id": file_id, "file_unique_id": file_id,
+                             "file_size": len(self.files[file_id]),
+                             "file_path": f"documents/{file_id}"})
+        if method == "senddocument":
+            document = params.get("document")
+            if isinstance(document, str) and document.startswith("attach://"):
+                document = params.get(document.removeprefix("attach://"))
+            if not isinstance(document, bytes):
+                return self._error(400, "Bad Request: there is no document in the request")
+            chat_id = int(params["chat_id"])
+            self.documents.append({"chat_id": chat_id, "document": document,
+                                   "caption": params.get("caption")})
+            self._message_id += 1
+            return self._ok({"message_id": self._message_id, "date": int(time.time()),
+                             "chat": {"id": chat_id, "type": "private"},
+                             "document": {"file_id": "d1", "file_unique_id": "d1"}})
+        if method == "sendphoto":
+            chat_id = int(params["chat_id"])
+            if self.enforce and self._limited(chat_id):
+                self.too_many += 1
+                return self._error(429, f"Too Many Requests: retry after {self.retry_after}",
+                                   retry_after=self.retry_after)
+            photo = params.get("photo")
+            if isinstance(photo, str) and photo.startswith("attach://"):  # aiogram's upload
+                photo = params.get(photo.removeprefix("attach://"))
+            if not isinstance(photo, bytes) or not photo:
+                return self._error(400, "Bad Request: there is no photo in the request")
+            self.photos.append({"chat_id": chat_id, "photo": photo,
+                                "caption": params.get("caption")})
+            self._message_id += 1
+            return self._ok({"message_id": self._message_id, "date": int(time.time()),
+                             "chat": {"id": chat_id, "type": "private"},
+                             "photo": [{"file_id": "f1", "file_unique_id": "u1", "width": 800,
+                                        "height": 960}]})
         if method == "getchatmember":
             chat, user = int(params["chat_id"]), int(params["user_id"])
             status = "administrator" if user in self.chat_admins.get(chat, set()) else "member"

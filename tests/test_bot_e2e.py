@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 from bot.config import default_topics, load_settings
 from bot.telegram.app import build_dispatcher, set_commands
@@ -111,3 +112,39 @@ async def test_commands_are_registered_and_documented(tg_bot, fake_bot_api):
     for name in registered:
         assert f"/{name}" in readme, name
     assert default_topics()
+
+
+async def test_english_chat_sees_english_names_and_nothing_russian(store, tg_bot, fake_bot_api):
+    """After /lang en, every reply (buttons included) is English: topic and place names too."""
+    cyrillic = re.compile(r"[А-Яа-яЁё]")
+    dp, task = await running_bot(store, tg_bot)
+    try:
+        steps = ("/start", "/lang en", "/topics", "/places", "/help", "/settings", "/mode",
+                 "/filters", "/time 25:00", "/tz Europe/Nowhere", "/follow <b>", "/nonsense",
+                 "/digest")
+        for n, text in enumerate(steps, start=1):
+            fake_bot_api.push_message(503, text)
+            await replies(fake_bot_api, 503, n)
+        sent = fake_bot_api.messages_to(503)[1:]  # the welcome came before /lang en
+        places = [b["text"] for row in sent[2].reply_markup["inline_keyboard"] for b in row]
+        assert "Tomsk Oblast" in places and "Uzbekistan" in places
+        topics = [b["text"] for row in sent[1].reply_markup["inline_keyboard"] for b in row]
+        assert "Chemistry" in topics
+        tomsk = next(b for row in sent[2].reply_markup["inline_keyboard"] for b in row
+                     if b["text"] == "Tomsk Oblast")
+        fake_bot_api.push_callback(503, sent[2].message_id, tomsk["callback_data"])
+        await wait_for(lambda: fake_bot_api.callback_answers)
+        fake_bot_api.push_message(503, "/filters")
+        shown = (await replies(fake_bot_api, 503, len(steps) + 1))[-1]
+        assert "Tomsk Oblast" in shown
+        sent = fake_bot_api.messages_to(503)[1:]
+        for message in sent:
+            # examples of words to follow or search stay Russian: the archive is Russian
+            text = re.sub(r"/(?:follow|unfollow|exclude|unexclude|search) [^\n]*", "",
+                          message.text)
+            assert not cyrillic.search(text), message.text
+            for row in (message.reply_markup or {}).get("inline_keyboard", []):
+                assert not any(cyrillic.search(b["text"]) for b in row), row
+        assert not any(cyrillic.search(a.get("text", "")) for a in fake_bot_api.callback_answers)
+    finally:
+        await stop_bot(dp, task)

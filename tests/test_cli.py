@@ -168,7 +168,16 @@ async def test_run_polls_on_schedule_and_stops_on_sigterm(tmp_path, feed_server)
                 break
             await asyncio.sleep(0.1)
         assert feed_server.hits("/rss"), "run did not poll the source"
-        await asyncio.sleep(0.5)
+        for _ in range(300):  # until the feed's three articles are stored
+            conn = sqlite3.connect(tmp_path / "p.db")
+            try:
+                if conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] >= 8:
+                    break
+            except sqlite3.OperationalError:
+                pass
+            finally:
+                conn.close()
+            await asyncio.sleep(0.1)
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = await asyncio.wait_for(proc.communicate(), 20)

@@ -142,7 +142,7 @@ async def test_sources_show_health(store, tg_bot, fake_bot_api, feed_server):
         plain = parse(shown)
         # the error in the chat's language, one language at a time
         assert f"#{states[1].id}" in plain
-        assert "ошибки (1 подряд): сайт ответил 503 Service Unavailable" in plain
+        assert "ошибки (1 подряд): сайт ответил кодом 503" in plain
         assert "ещё не опрашивался" in plain
     finally:
         await stop_bot(dp, task)

@@ -112,8 +112,13 @@ async def test_button_presses_count_against_the_per_chat_limit(store, tg_bot, fa
         for _ in range(30):
             fake_bot_api.push_callback(301, keyboard.message_id, data)
         await wait_for(lambda: len(fake_bot_api.callback_answers) >= 30, timeout=20)
-        edits = [p for m, p in fake_bot_api.calls if m == "editmessagereplymarkup"]
-        assert len(edits) == 4  # /topics took one of the five
+
+        def edits() -> list:
+            return [p for m, p in fake_bot_api.calls if m == "editmessagereplymarkup"]
+
+        await wait_for(lambda: len(edits()) >= 4, timeout=10)  # edits follow the answers
+        await asyncio.sleep(0.5)
+        assert len(edits()) == 4  # /topics took one of the five
         notices = [a for a in fake_bot_api.callback_answers if "подождите" in a.get("text", "")]
         assert len(notices) == 1
     finally:

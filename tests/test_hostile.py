@@ -153,7 +153,8 @@ async def test_hostile_sources_fail_alone_and_the_good_one_is_ingested(tmp_path,
     # the only one there is: the first hop is refused already, which is the point).
     feed_server.add("/to-loopback", status=302, headers={"Location": "http://127.0.0.1:9/x"})
 
-    fetch = FetchConfig(timeout=4, connect_timeout=2, max_body_bytes=10 * 1024 * 1024)
+    fetch = FetchConfig(timeout=4, connect_timeout=2, max_body_bytes=10 * 1024 * 1024,
+                        fulltext_min_chars=0)
     configured = [SourceConfig(name=n, kind="feed", url=feed_server.url(f"/{n}"), interval=60)
                   for n in ("good", "laughs", "huge", "trickle", "to-file", "loop-a")]
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -15,7 +15,7 @@ from bot.config import SourceConfig
 from bot.ingest.fetch import Fetcher
 from bot.poller import Poller, backoff_delay
 
-from conftest import DATA, SEEDS
+from conftest import DATA, SEEDS, fetch_rows, rss
 
 NOW = datetime(2025, 7, 16, 12, 0, tzinfo=UTC)
 
@@ -214,3 +214,50 @@ async def test_sync_disables_removed_config_sources_and_resets_moved_ones(store,
     assert states["b"].enabled is False
     assert states["a"].etag is None and states["a"].error_count == 0
     assert states["a"].location == feed_server.url("/a2")
+
+
+async def test_a_teaser_whose_page_fails_waits_and_is_stored_when_its_text_comes(
+        store, feed_server, fetch_config, scheduler_config):
+    """Not stored (nor delivered) as a teaser: retried with backoff, stored with the full
+    text when the page comes, or with the feed's text after the last attempt."""
+    from bot.poller import TEASER_RETRIES
+
+    await store.chats.upsert(1)
+    base = feed_server.url("")
+    teaser = "Губернатор рассказал о новом химическом кластере в Томской области..."
+    feed_server.add("/rss", rss([
+        {"title": "Химический кластер в Томске", "link": f"{base}/a/1", "guid": "1",
+         "description": teaser},
+        {"title": "Ледоход на Томи", "link": f"{base}/a/2", "guid": "2",
+         "description": "На Томи начался ледоход..."}]))
+    feed_server.add("/a/1", "slow down", status=503)
+    feed_server.add("/a/2", "gone", status=500)
+    (state,) = await store.sources.sync((SourceConfig("t", "feed", url=f"{base}/rss"),))
+    clock = [datetime.now(UTC)]
+    async with Fetcher(fetch_config) as fetcher:
+        poller = Poller(store, fetcher, fetch_config, scheduler_config, clock=lambda: clock[0])
+        result = await poller.poll(state.id)
+        assert result.status == "ok" and result.new == 0
+        assert await store.articles.count() == 0
+        assert await fetch_rows(store, "SELECT id FROM outbox") == []
+        again = await poller.poll(state.id)  # the same entries are not taken twice
+        assert again.new == 0 and len(await fetch_rows(store, "SELECT url FROM teasers")) == 2
+        assert await poller.retry_teasers() == 0  # not due yet
+        page = "<html><body><article>" + "".join(
+            f"<p>Абзац {i}: в Томской области создают химический кластер, в нём будет "
+            f"сорок предприятий и полтора десятка новых производств.</p>" for i in range(12)
+        ) + "</article></body></html>"
+        feed_server.add("/a/1", page, content_type="text/html; charset=utf-8")
+        clock[0] += TEASER_RETRIES[0]
+        assert await poller.retry_teasers() == 1  # its page came: stored with the full text
+        (article,) = await store.articles.latest(5)
+        assert "сорок предприятий" in article.text and len(article.text) > 1000
+        assert len(await fetch_rows(store, "SELECT id FROM outbox")) == 1  # delivered now
+        for wait in TEASER_RETRIES[1:-1]:
+            clock[0] += wait
+            assert await poller.retry_teasers() == 0  # /a/2 still fails
+        clock[0] += TEASER_RETRIES[-1]
+        assert await poller.retry_teasers() == 1  # finally: with the feed's text
+    assert await fetch_rows(store, "SELECT url FROM teasers") == []
+    texts = sorted(a.text for a in await store.articles.latest(5))
+    assert any(t.startswith("На Томи начался ледоход") for t in texts)

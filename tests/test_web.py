@@ -22,17 +22,16 @@ import pytest
 from bot.config import FetchConfig, SchedulerConfig, SourceConfig, default_topics
 from bot.ingest.fetch import Fetcher
 from bot.ingest.parse import parse_feed
-from bot.ingest.poller import Poller
-from bot.storage.chats import set_filter, upsert_chat
+from bot.poller import Poller
 from bot.storage.db import Database
-from bot.storage.sources import add_source, sync_sources
+from bot.storage.store import Store
 from bot.understand.analyzer import Understanding
 from bot.web import PortInUse, WebServer
 from bot.web.charts import render_png, week_start
 from bot.web.feeds import CSV_COLUMNS
 from bot.web.present import printable_text
 
-from conftest import DATA, FeedServer
+from conftest import DATA, SEEDS, FeedServer, wait_for
 
 NOW = datetime(2025, 7, 25, 12, 0, tzinfo=UTC)
 TOPICS = default_topics()
@@ -99,8 +98,9 @@ EVIL_FEED = ("/evil.json", lambda: json_feed_file("evil", [
     {"id": "evil-1", "url": "https://evil.example/news/1", "title": HOSTILE_FEED_TITLE,
      "content_html": CHEMISTRY, "date_published": "2025-07-18T10:00:00+07:00"},
     {"id": "evil-2", "url": "https://evil.example/news/2", "title": FORMULA_TITLE,
-     "content_text": "Жители Томской области пожаловались на выбросы химического завода."
-                     " Проверка выявила превышение норм в 3 раза. " * 3,
+     "content_text": "Томский химический завод увеличил выпуск метанола и азотных удобрений,"
+                     " сообщили в региональном департаменте промышленности. Химическая отрасль"
+                     " Томской области выросла на 12%. " * 2,
      "date_published": "2025-06-20T10:00:00+07:00"}]))
 
 
@@ -114,19 +114,19 @@ async def build_archive(path: Path) -> None:
         server.add(EVIL_FEED[0], EVIL_FEED[1](), content_type="application/feed+json")
         fetch = FetchConfig(timeout=10, connect_timeout=5, fulltext_min_chars=0,
                         allow_private_addresses=True)  # the feeds are on loopback
-        async with await Database.open(path) as db:
-            await sync_sources(db, tuple(SourceConfig(name, "feed", url=server.url(route),
+        async with await Store.open(path) as store:
+            await store.sources.sync(tuple(SourceConfig(name, "feed", url=server.url(route),
                                                       interval=3600)
                                          for route, (name, _, _) in FEEDS.items()))
-            await add_source(db, HOSTILE_SOURCE, server.url(EVIL_FEED[0]), 3600)
-            await upsert_chat(db, SECRET_CHAT, "group", title=SECRET_TITLE)
-            await set_filter(db, SECRET_CHAT, "follow", "секретное-слово", True)
+            await store.sources.add(HOSTILE_SOURCE, server.url(EVIL_FEED[0]), 3600)
+            await store.chats.upsert(SECRET_CHAT, "group", title=SECRET_TITLE)
+            await store.chats.set_filter(SECRET_CHAT, "follow", "секретное-слово", True)
             understanding = Understanding(TOPICS, ner=True)
             async with Fetcher(fetch) as fetcher:
-                poller = Poller(db, fetcher, fetch, SchedulerConfig(jitter=0),
+                poller = Poller(store, fetcher, fetch, SchedulerConfig(jitter=0),
                                 clock=lambda: NOW, understanding=understanding)
-                for row in await db.fetchall("SELECT id FROM sources ORDER BY id"):
-                    result = await poller.poll(row["id"])
+                for row in await store.sources.all():
+                    result = await poller.poll(row.id)
                     assert result.status == "ok", (result.source, result.error)
     finally:
         await server.stop()
@@ -182,7 +182,8 @@ def story_of(path: Path, url: str) -> int:
 def hostile_title(path: Path) -> str:
     (title,) = plain(path, "SELECT title FROM articles WHERE url = 'https://evil.example/news/1'")[0]
     # what the feed tried survived the pipeline: the test below is about our escaping
-    assert "<script>" in title and '"' in title and "\x07" in title, title
+    assert "<script>" in title and '"' in title, title
+    assert "\x07" not in title  # control characters are stripped before storage
     return title
 
 
@@ -576,3 +577,29 @@ async def test_csv_export_streams_in_parts_without_repeats(web, archive_file, mo
     monkeypatch.setattr("bot.web.server.EXPORT_MAX", 5)
     rows = list(csv.reader(io.StringIO((await web.get("/export.csv"))[2].decode("utf-8-sig"))))
     assert len(rows) == 1 + 5
+
+
+async def test_trends_in_telegram_sends_the_chart_as_a_photo(store, tg_bot, fake_bot_api):
+    """/trends sends the web archive's picture with sendPhoto through the fake Bot API."""
+    import io
+
+    from test_bot_e2e import running_bot, stop_bot
+
+    from bot.ingest.files import read_document
+    from bot.pipeline import process
+
+    await process(store, [read_document(p)[0] for p in sorted(SEEDS.glob("*.txt"))])
+    dp, task = await running_bot(store, tg_bot)
+    try:
+        fake_bot_api.push_message(88, "/trends")
+        await wait_for(lambda: fake_bot_api.photos, timeout=30)
+    finally:
+        await stop_bot(dp, task)
+    (photo,) = fake_bot_api.photos
+    assert photo["chat_id"] == 88 and "12 недель" in photo["caption"]
+    assert photo["photo"][:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(photo["photo"]))
+    low, high = image.convert("L").getextrema()
+    assert image.size[0] >= 600 and high - low > 100  # drawn, not blank

@@ -160,6 +160,8 @@ class Fetcher:
     def __init__(self, config: FetchConfig, *, proxy: str | None = None,
                  resolver: AbstractResolver | None = None, trust_env: bool = True) -> None:
         self.config = config
+        if proxy is None:  # [fetch] proxy
+            proxy = getattr(config, "proxy", None)
         env = environment_proxies() if trust_env else {}
         self._proxies: dict[str, str] = {}
         if proxy:

@@ -268,4 +268,11 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             value TEXT NOT NULL
         )""",
     )),
+    (11, "stories by time for the web archive", (
+        "CREATE INDEX stories_started ON stories (started_at)",
+    )),
+    (12, "source categories", (
+        # The folder a source came from in an imported OPML list; exported the same way.
+        "ALTER TABLE sources ADD COLUMN category TEXT",
+    )),
 ]

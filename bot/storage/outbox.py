@@ -197,6 +197,16 @@ class Outbox:
             return await tx.execute("UPDATE outbox SET status = 'pending', lease_until = NULL"
                                     " WHERE status = 'sending'")
 
+    async def notify(self, chat_id: int, text: str) -> None:
+        """A notice for a chat (an admin's alert): the chat is created, paused (it gets
+        notices, not stories), when it never wrote to the bot."""
+        now = utcnow()
+        async with self.db.transaction() as tx:
+            await tx.execute("INSERT INTO chats (chat_id, status, created_at, updated_at)"
+                             " VALUES (?, 'paused', ?, ?) ON CONFLICT (chat_id) DO NOTHING",
+                             (chat_id, now, now))
+            await enqueue(tx, chat_id, text, kind="notice", preview=False)
+
     async def enqueue_digest(self, chat_id: int, story_ids: list[int], messages: list[str],
                              now: datetime, *, thread_id: int | None = None,
                              silent: bool = False) -> int:

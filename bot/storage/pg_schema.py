@@ -204,4 +204,10 @@ PG_MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             value {T} NOT NULL
         )""",
     )),
+    (11, "stories by time for the web archive", (
+        "CREATE INDEX stories_started ON stories (started_at)",
+    )),
+    (12, "source categories", (
+        f"ALTER TABLE sources ADD COLUMN category {T}",
+    )),
 ]

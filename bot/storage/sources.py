@@ -18,7 +18,9 @@ def _state(row) -> SourceState:
         last_error=row["last_error"], last_error_at=from_db_time(row["last_error_at"]),
         last_success_at=from_db_time(row["last_success_at"]),
         last_checked_at=from_db_time(row["last_checked_at"]),
-        next_check_at=from_db_time(row["next_check_at"]))
+        next_check_at=from_db_time(row["next_check_at"]),
+        failing_since=from_db_time(row["failing_since"]), min_interval=row["min_interval"],
+        category=row["category"])
 
 
 class Sources:
@@ -64,13 +66,16 @@ class Sources:
         return _state(row) if row else None
 
     async def record_success(self, source_id: int, *, etag: str | None,
-                             last_modified: str | None, next_check: datetime) -> None:
+                             last_modified: str | None, next_check: datetime,
+                             min_interval: int | None = None) -> None:
+        """``min_interval``: the feed's own lower bound on polling (<ttl>, sy:updatePeriod)."""
         now = utcnow()
         async with self.db.transaction() as tx:
             await tx.execute(
                 "UPDATE sources SET etag = ?, last_modified = ?, error_count = 0,"
-                " last_success_at = ?, last_checked_at = ?, next_check_at = ? WHERE id = ?",
-                (etag, last_modified, now, now, next_check, source_id))
+                " last_success_at = ?, last_checked_at = ?, next_check_at = ?,"
+                " failing_since = NULL, min_interval = ? WHERE id = ?",
+                (etag, last_modified, now, now, next_check, min_interval, source_id))
 
     async def record_failure(self, source_id: int, error: str,
                              next_check_for_errors: Callable[[int], datetime]) -> SourceState:
@@ -82,8 +87,9 @@ class Sources:
                                         (source_id,)) or 0) + 1
             await tx.execute(
                 "UPDATE sources SET error_count = ?, last_error = ?, last_error_at = ?,"
-                " last_checked_at = ?, next_check_at = ? WHERE id = ?",
-                (errors, error[:500], now, now, next_check_for_errors(errors), source_id))
+                " last_checked_at = ?, next_check_at = ?,"
+                " failing_since = COALESCE(failing_since, ?) WHERE id = ?",
+                (errors, error[:500], now, now, next_check_for_errors(errors), now, source_id))
             row = await tx.fetchone("SELECT * FROM sources WHERE id = ?", (source_id,))
         assert row is not None
         return _state(row)
@@ -102,8 +108,10 @@ class Sources:
             row = await tx.fetchone("SELECT * FROM sources WHERE location = ?", (location,))
         return _state(row) if row else None
 
-    async def add(self, name: str, url: str, interval: int) -> SourceState:
-        """A feed added by an admin; the name is made unique with a number when taken."""
+    async def add(self, name: str, url: str, interval: int, *, category: str | None = None,
+                  identity: str | None = None) -> SourceState:
+        """A feed added by an admin; the name is made unique with a number when taken.
+        ``identity``: what tells the feed from others under other addresses (JSON)."""
         async with self.db.transaction() as tx:
             base, n = name, 1
             while await tx.fetchone("SELECT 1 FROM sources WHERE name = ?", (name,)):
@@ -111,11 +119,27 @@ class Sources:
                 name = f"{base}-{n}"
             source_id = await tx.insert(
                 "INSERT INTO sources (name, kind, location, interval, enabled, managed_by,"
-                " created_at) VALUES (?, 'feed', ?, ?, 1, 'admin', ?)",
-                (name, url, interval, utcnow()))
+                " created_at, category, identity) VALUES (?, 'feed', ?, ?, 1, 'admin', ?, ?, ?)",
+                (name, url, interval, utcnow(), category, identity))
             row = await tx.fetchone("SELECT * FROM sources WHERE id = ?", (source_id,))
         assert row is not None
         return _state(row)
+
+    async def identities(self) -> dict[int, str]:
+        """Source id -> the stored identity of its feed (JSON), for sources that have one."""
+        async with self.db.read() as tx:
+            rows = await tx.fetchall("SELECT id, identity FROM sources"
+                                     " WHERE identity IS NOT NULL")
+        return {r[0]: r[1] for r in rows}
+
+    async def rename(self, source_id: int, name: str) -> bool:
+        """False when another source has that name."""
+        async with self.db.transaction() as tx:
+            if await tx.fetchone("SELECT 1 FROM sources WHERE name = ? AND id != ?",
+                                 (name, source_id)):
+                return False
+            await tx.execute("UPDATE sources SET name = ? WHERE id = ?", (name, source_id))
+            return True
 
     async def remove(self, source_id: int) -> None:
         """The source goes; its articles stay (their source_id becomes NULL)."""

@@ -39,8 +39,10 @@ from bot.storage.chats import Chats, chats_in_mode
 from bot.storage.db import Database, Tx, utcnow
 from bot.storage.outbox import Message, Outbox, enqueue
 from bot.storage.sources import Sources
+from bot.storage.state import State
 from bot.storage.stats import Stats
 from bot.storage.stories import Stories
+from bot.storage.teasers import Teasers
 
 # Given a new story's id and the active instant-mode chats (with their filters), the
 # messages to queue: the delivery decision, made by the caller, applied inside the
@@ -75,6 +77,8 @@ class Store:
         self.chats = Chats(db)
         self.outbox = Outbox(db)
         self.stats = Stats(db)
+        self.teasers = Teasers(db)
+        self.state = State(db)
 
     @classmethod
     async def open(cls, path: Path | str, *, sandbox: bool = False,
@@ -152,6 +156,11 @@ class Store:
             documents, df = await index.document_frequencies(tx, f.story_terms)
             candidates = await index.story_candidates(tx, at - STORY_WINDOW, at + STORY_WINDOW,
                                                       article.id, f.story_terms, df)
+            # Every word of every candidate weighs by its real rarity (a word missing from
+            # df would count as the rarest of all and pull the cosine down).
+            rest = {t for c in candidates for t in c.terms} - df.keys()
+            if rest:
+                df = {**df, **(await index.document_frequencies(tx, rest))[1]}
             story = best_story(new, candidates, self.similarity(documents, df))
         placement = decide(new, reprint, roots, story)
         return await self._apply(tx, article, f, placement, notify, news)

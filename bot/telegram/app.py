@@ -17,7 +17,8 @@ from bot.telegram.throttle import Throttle
 
 
 def build_dispatcher(store: Store, config: Settings, *, wake: Callable[[], None] = lambda: None,
-                     scheduler: object | None = None) -> Dispatcher:
+                     scheduler: object | None = None, charts: object | None = None
+                     ) -> Dispatcher:
     """``wake`` tells the sender that messages were queued; ``scheduler`` (a SourceScheduler)
     lets admin commands add, pause and remove sources while the bot runs."""
     dp = Dispatcher()
@@ -26,6 +27,11 @@ def build_dispatcher(store: Store, config: Settings, *, wake: Callable[[], None]
     dp["topics"] = config.topics
     dp["wake"] = wake
     dp["scheduler"] = scheduler
+    if charts is None:  # trend charts for /trends (the web archive shares its cache)
+        from bot.web.charts import TrendCharts
+
+        charts = TrendCharts(store.db, config.topics)
+    dp["charts"] = charts
     throttle = Throttle(config.telegram.commands_per_minute)
     admins = ChatAdmins(config.telegram.admins)
     for observer in (dp.message, dp.callback_query):  # in this order: throttle, then rights

@@ -40,7 +40,7 @@ class TelegramRuntime:
     def __init__(self, settings: Settings, store: Store, *, console: bool,
                  wake: Callable[[], None], scheduler: Any = None,
                  console_in: TextIO | None = None, console_out: TextIO | None = None,
-                 polling_timeout: int = 30) -> None:
+                 polling_timeout: int = 30, charts: Any = None) -> None:
         self.settings = settings
         self.console = console
         self.console_in = console_in or sys.stdin
@@ -51,11 +51,13 @@ class TelegramRuntime:
         else:
             assert settings.telegram.token is not None
             self.session = None
-            self.bot = make_bot(settings.telegram.token, settings.telegram.api_server)
+            self.bot = make_bot(settings.telegram.token, settings.telegram.api_server,
+                                proxy=settings.telegram.proxy)
         self.pacer = Pacer(settings.telegram.rate, private_interval=0 if console else 1.0,
                            group_interval=0 if console else 3.0)
         self.transport = TelegramTransport(self.bot, self.pacer)
-        self.dispatcher = build_dispatcher(store, settings, wake=wake, scheduler=scheduler)
+        self.dispatcher = build_dispatcher(store, settings, wake=wake, scheduler=scheduler,
+                                           charts=charts)
         self._task: asyncio.Task | None = None
         self._commands_task: asyncio.Task | None = None
         self._stop: asyncio.Event | None = None

@@ -6,9 +6,11 @@ Every user-visible string is here, errors of fetching and of /addsource included
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Sequence
 
+from bot.delivery.alerts import NETWORK_DOWN, NETWORK_UP, SOURCE_DOWN, SOURCE_UP, Alert
 from bot.models import Chat, FilterValues
 
 COMMANDS = {
@@ -34,6 +36,7 @@ COMMANDS = {
         ("digest", "прислать дайджест сейчас"),
         ("search", "найти сюжеты в архиве: /search редкоземельные металлы"),
         ("sources", "источники и их состояние"),
+        ("trends", "графики: сюжеты по темам и местам за 12 недель"),
         ("lang", "язык: /lang ru или /lang en"),
         ("help", "все команды"),
     ],
@@ -59,6 +62,7 @@ COMMANDS = {
         ("digest", "send the digest now"),
         ("search", "search the archive (in Russian): /search редкоземельные металлы"),
         ("sources", "sources and their health"),
+        ("trends", "charts: stories per topic and place over 12 weeks"),
         ("lang", "language: /lang ru or /lang en"),
         ("help", "all commands"),
     ],
@@ -164,6 +168,7 @@ TEXTS = {
         "search_more": "Ещё",
         "search_expired": "Поиск устарел: пришлите /search ещё раз.",
         "sources_head": "Источники:",
+        "trends_caption": "Сюжеты по темам и по местам за 12 недель.",
         "src_ok": "работает", "src_failing": "ошибки ({n} подряд): {error}",
         "src_paused": "приостановлен", "src_new": "ещё не опрашивался",
         "src_last": "последний успешный опрос {at}",
@@ -189,6 +194,21 @@ TEXTS = {
         "source_paused": "Источник #{id} {name} приостановлен.",
         "source_resumed": "Источник #{id} {name} снова опрашивается.",
         "renamed": "Источник #{id} теперь называется {name}.",
+        "exported": "Все источники — файл OPML; его понимает любая читалка лент.",
+        "imported": "Импорт OPML: добавлено — {added}, уже были — {known}, отклонено — "
+                    "{refused}.",
+        "import_bad": "Не могу импортировать: {error}",
+        "import_too_big": "файл больше 2 МБ",
+        "opml_codes": {"no_url": "нет адреса ленты", "bad_url": "это не адрес http или https",
+                       "repeated": "повтор в списке", "not_a_feed": "это не лента",
+                       "too_deep": "слишком глубокая вложенность",
+                       "too_many": "слишком много записей"},
+        "err_no_feed": "на странице не нашлось ни одной ленты",
+        "alert_down": "⚠️ Источник не работает с {since}: <b>{names}</b>. Ошибка: {error}",
+        "alert_up": "✅ Источник снова работает: <b>{names}</b>.",
+        "alert_net_down": "⚠️ Не отвечает ни один источник ({n}) с {since} — похоже, нет сети"
+                          " у самого бота. Ошибка: {error}",
+        "alert_net_up": "✅ Сеть вернулась: источники снова отвечают ({n}).",
         "rename_usage": "Напишите номер и новое имя: /renamesource 12 Новое имя",
         "rename_taken": "Имя {name} уже занято.",
         "slow_down": "Слишком много команд подряд — подождите немного.",
@@ -197,14 +217,26 @@ TEXTS = {
         "err_private": "адрес ведёт во внутреннюю сеть ({detail}); такие ленты добавлять "
                        "нельзя",
         "err_html": "по адресу веб-страница, а не лента, и ленты на ней не нашлось",
-        "err_http": "сайт ответил {detail}",
+        "err_http": "сайт ответил кодом {detail}",
         "err_connect": "не удаётся подключиться к {detail}",
         "err_timeout": "сайт не ответил за {detail}",
         "err_too_big": "ответ слишком большой ({detail})",
-        "err_not_feed": "это не лента RSS, Atom или JSON Feed ({detail})",
+        "err_not_feed": "это не лента RSS, Atom или JSON Feed",
+        "err_too_deep": "в ленте слишком глубокая вложенность",
+        "err_empty": "сайт прислал пустой ответ",
         "err_no_entries": "в ленте нет записей",
         "err_redirects": "слишком много перенаправлений",
-        "err_url": "это не адрес http или https ({detail})",
+        "err_bad_redirect": "сайт перенаправляет, не указав куда",
+        "err_url": "это не адрес http или https{detail}",
+        "err_address": "этот адрес нельзя загрузить",
+        "err_proxy": "прокси не пропускает запрос{detail}",
+        "err_network": "соединение оборвалось во время загрузки",
+        "err_opml_empty": "файл пустой",
+        "err_opml_xml": "файл испорчен: ошибка XML в строке {detail}",
+        "err_opml_big": "файл больше {detail} байт",
+        "err_opml_not": "это не файл OPML",
+        "err_opml_entities": "в файле объявлены сущности XML или внешние ссылки — такие файлы "
+                             "не читаю",
         "err_other": "ошибка: {detail}",
         "interval_units": {"s": "с", "m": "мин", "h": "ч", "d": "дн"},
     },
@@ -287,6 +319,7 @@ TEXTS = {
         "search_more": "More",
         "search_expired": "That search has expired: send /search again.",
         "sources_head": "Sources:",
+        "trends_caption": "Stories per topic and per place over 12 weeks.",
         "src_ok": "working", "src_failing": "failing ({n} in a row): {error}",
         "src_paused": "paused", "src_new": "not polled yet",
         "src_last": "last good poll {at}",
@@ -313,6 +346,19 @@ TEXTS = {
         "source_paused": "Source #{id} {name} paused.",
         "source_resumed": "Source #{id} {name} is polled again.",
         "renamed": "Source #{id} is now called {name}.",
+        "exported": "Every source as an OPML file; any feed reader reads it.",
+        "imported": "OPML import: {added} added, {known} already there, {refused} refused.",
+        "import_bad": "Cannot import it: {error}",
+        "import_too_big": "the file is over 2 MB",
+        "opml_codes": {"no_url": "no feed address", "bad_url": "not an http or https address",
+                       "repeated": "repeated in the list", "not_a_feed": "not a feed",
+                       "too_deep": "nested too deeply", "too_many": "too many entries"},
+        "err_no_feed": "no feed was found on the page",
+        "alert_down": "⚠️ A source has failed since {since}: <b>{names}</b>. Error: {error}",
+        "alert_up": "✅ The source works again: <b>{names}</b>.",
+        "alert_net_down": "⚠️ No source ({n}) has answered since {since}: the bot's own network"
+                          " looks down. Error: {error}",
+        "alert_net_up": "✅ The network is back: the sources answer again ({n}).",
         "rename_usage": "Send the number and the new name: /renamesource 12 New name",
         "rename_taken": "The name {name} is taken.",
         "slow_down": "Too many commands in a row: please wait a little.",
@@ -321,14 +367,26 @@ TEXTS = {
         "err_private": "the address leads into a private network ({detail}); such feeds "
                        "cannot be added",
         "err_html": "the address is a web page, not a feed, and no feed was found on it",
-        "err_http": "the site answered {detail}",
+        "err_http": "the site answered with code {detail}",
         "err_connect": "cannot connect to {detail}",
         "err_timeout": "the site did not answer within {detail}",
         "err_too_big": "the answer is too big ({detail})",
-        "err_not_feed": "this is not an RSS, Atom or JSON Feed ({detail})",
+        "err_not_feed": "this is not an RSS, Atom or JSON Feed",
+        "err_too_deep": "the feed is nested too deeply",
+        "err_empty": "the site sent an empty answer",
         "err_no_entries": "the feed has no entries",
         "err_redirects": "too many redirects",
-        "err_url": "not an http or https address ({detail})",
+        "err_bad_redirect": "the site redirects without saying where",
+        "err_url": "not an http or https address{detail}",
+        "err_address": "this address cannot be fetched",
+        "err_proxy": "the proxy does not let the request through{detail}",
+        "err_network": "the connection broke during the download",
+        "err_opml_empty": "the file is empty",
+        "err_opml_xml": "the file is damaged: an XML error at line {detail}",
+        "err_opml_big": "the file is over {detail} bytes",
+        "err_opml_not": "this is not an OPML file",
+        "err_opml_entities": "the file declares XML entities or external references; such files "
+                             "are not read",
         "err_other": "error: {detail}",
         "interval_units": {"s": "s", "m": "min", "h": "h", "d": "d"},
     },
@@ -418,6 +476,19 @@ def settings_lines(lang: str, chat: Chat) -> list[str]:
     return lines
 
 
+def alert_text(lang: str, alert: Alert) -> str:
+    """An admin's alert about sources (bot/delivery/alerts.py), in HTML."""
+    names = ", ".join(html.escape(n) for n in alert.sources[:10])
+    more = len(alert.sources) - 10
+    if more > 0:
+        names += f" +{more}"
+    since = alert.since.strftime("%Y-%m-%d %H:%M UTC") if alert.since else "?"
+    error = html.escape(error_text(lang, alert.error)) if alert.error else ""
+    key = {SOURCE_DOWN: "alert_down", SOURCE_UP: "alert_up", NETWORK_DOWN: "alert_net_down",
+           NETWORK_UP: "alert_net_up"}[alert.kind]
+    return t(lang, key, names=names, since=since, error=error, n=len(alert.sources))
+
+
 def interval_text(lang: str, seconds: int) -> str:
     units = table(lang, "interval_units")
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -432,17 +503,33 @@ _ERRORS = (
      "err_private"),
     (re.compile(r"(?:private|loopback|link-local|reserved|multicast) address(?:es)?(.*)"),
      "err_private"),
-    (re.compile(r"got an HTML page, not a feed"), "err_html"),
-    (re.compile(r"^(?:unexpected )?HTTP (\d{3}.*)$"), "err_http"),
+    (re.compile(r"(?:got )?an HTML page, not a feed"), "err_html"),
+    (re.compile(r"^no feed found"), "err_no_feed"),
+    (re.compile(r"^HTTP \d{3} redirect without Location"), "err_bad_redirect"),
+    (re.compile(r"^(?:unexpected )?HTTP (\d{3})\b"), "err_http"),
+    (re.compile(r"^the proxy refused: HTTP (\d{3})"), "err_proxy"),
+    (re.compile(r"^cannot connect to the proxy (\S+?):?(?: |$)"), "err_proxy"),
+    (re.compile(r"^SOCKS proxy()"), "err_proxy"),
     (re.compile(r"cannot connect to (\S+?):?(?: |$)"), "err_connect"),
-    (re.compile(r"cannot resolve (\S+)"), "err_connect"),
+    (re.compile(r"cannot resolve (\S+?):?(?: |$)"), "err_connect"),
     (re.compile(r"timed out after (\S+)"), "err_timeout"),
     (re.compile(r"(?:body .*over the|over the) (\d+)-byte cap"), "err_too_big"),
-    (re.compile(r"^(?:not a feed|malformed feed|invalid JSON|JSON document is not)(.*)"),
-     "err_not_feed"),
+    (re.compile(r"nested too deeply"), "err_too_deep"),
+    (re.compile(r"^empty body"), "err_empty"),
+    (re.compile(r"^(?:not a feed|malformed feed|invalid JSON|JSON document is not|JSON Feed has "
+                r"no|feed parser failed)"), "err_not_feed"),
     (re.compile(r"the feed has no entries|no entries"), "err_no_entries"),
     (re.compile(r"too many redirects|redirect loop"), "err_redirects"),
     (re.compile(r"only http and https URLs are accepted, got (\S+)"), "err_url"),
+    (re.compile(r"not a web address \(http or https\)"), "err_url"),
+    (re.compile(r"^refused \S+: "), "err_address"),
+    (re.compile(r"^(?:broken response body|HTTP client error|network error)"), "err_network"),
+    # OPML files (bot/ingest/opml.py)
+    (re.compile(r"^the file is empty"), "err_opml_empty"),
+    (re.compile(r"^not well-formed XML at line (\d+)"), "err_opml_xml"),
+    (re.compile(r"^the file is \d+ bytes, over the (\d+)-byte limit"), "err_opml_big"),
+    (re.compile(r"^not an OPML file"), "err_opml_not"),
+    (re.compile(r"XML entities or external references"), "err_opml_entities"),
 )
 
 
@@ -453,5 +540,7 @@ def error_text(lang: str, reason: str) -> str:
         m = pattern.search(reason)
         if m:
             detail = next((g for g in m.groups() if g), "").strip(" :()")
+            if key in ("err_url", "err_proxy"):  # the scheme or the proxy, when known
+                detail = f" ({detail})" if detail else ""
             return t(lang, key, detail=detail[:120])
     return t(lang, "err_other", detail=reason[:200])

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.config import Settings, TopicConfig
-from bot.text.morph import lemmas
 from bot.understand.entities import Entities, extract
 from bot.understand.places import places_in
 from bot.understand.summary import MAX_CHARS, summarize
-from bot.understand.topics import Tagger, TopicTag
+from bot.understand.topics import Tagger, TopicTag, read
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,8 @@ class Understanding:
 
     def __call__(self, title: str, text: str) -> Understood:
         summary = summarize(title, text, self.summary_chars, parse=self.ner)
-        return Understood(topics=tuple(self.tagger.tag(title, text)),
+        reading = read(title, text)
+        return Understood(topics=tuple(self.tagger.tag(title, text, reading)),
                           summary=summary.text or None, key_figures=summary.key_figures,
                           entities=extract(title, text) if self.ner else Entities(
-                              places=places_in(lemmas(f"{title}\n{text}"))))
+                              places=places_in(reading.title + reading.text)))

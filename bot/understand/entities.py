@@ -242,21 +242,18 @@ def _generic(word: str) -> bool:
 
 
 def extract(title: str, text: str) -> Entities:
-    segmenter, ner = nlp.segmenter(), nlp.ner()  # (these alias pymorphy2 before natasha loads)
-    from natasha import Doc
-
     full = f"{title}\n{text}"
     # A text that stops mid-sentence may stop mid-word: a name touching its end may be cut.
     end = len(full.rstrip()) if not _CUT_END.search(full) else len(full) + 1
-    doc = Doc(full)
-    doc.segment(segmenter)
-    doc.tag_ner(ner)
+    # The tagger tokenises the text itself; natasha's Doc would segment it once more only to
+    # place spans in sentences, which nothing here reads.
+    spans = nlp.ner()(full).spans if full.strip() else []
     found: dict[str, Counter] = {"PER": Counter(), "ORG": Counter(), "LOC": Counter()}
     covered = 0  # the end of the last span taken with the quoted name after it
-    for span in doc.spans:
+    for span in spans:
         if span.stop >= end or span.start < covered:
             continue
-        raw = span.text.strip()
+        raw = full[span.start:span.stop].strip()
         quoted = _QUOTED_AFTER.match(full, span.stop) if span.type == "ORG" else None
         if quoted and "«" not in raw:  # "Технополиса «Химград»" is one name, not two
             raw += quoted.group(0)

@@ -44,7 +44,8 @@ FIGURE = re.compile(
 
 def stated_figure(sentence: str) -> bool:
     """Whether a sentence states an amount in digits with its unit or scale (a quick test)."""
-    return any(m.group("scale") or m.group("unit") for m in FIGURE.finditer(sentence))
+    return bool(_DIGIT.search(sentence)) and any(
+        m.group("scale") or m.group("unit") for m in FIGURE.finditer(sentence))
 
 
 MAX_FIGURES = 8
@@ -73,6 +74,12 @@ _WORD_VALUES = {w: v for v, ws in {
     700: "семьсот", 800: "восемьсот", 900: "девятьсот"}.items() for w in ws.split()}
 _SCALE_VALUES = {"тысяча": 1e3, "тыс": 1e3, "миллион": 1e6, "млн": 1e6, "миллиард": 1e9,
                  "млрд": 1e9, "триллион": 1e12, "трлн": 1e12, "сотня": 100, "десяток": 10}
+_NUMBER_THEN = re.compile(r"\d+(?:[.,]\d+)?(?:-[а-яё]+)?\s*(\S*)")
+_WHEN_WORD = re.compile(r"(?:год|лет|месяц|недел|дн|сут|час|минут|секунд|квартал|век|январ|"
+                        r"феврал|март|апрел|ма[йяе]|июн|июл|август|сентябр|октябр|ноябр|"
+                        r"декабр|янв|фев|мар|апр|авг|сен|окт|ноя|дек)", re.IGNORECASE)
+_NUMBER_WORD_IN = re.compile(r"\b(?:дв|тр|четыр|пят|шест|сем|восем|девят|десят|сорок|сто|"
+                             r"ста\b|сот|двест|девяност|полтор|\w+надцат)\w*", re.IGNORECASE)
 _NUMBER_WORD = re.compile(r"(?:дв|тр|четыр|пят|шест|сем|восем|девят|десят|надцат|сорок|сто|"
                           r"ста\b|сот|двест|девяност|полтор)", re.IGNORECASE)
 _TOKEN = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?(?![\d])|\d+(?:[.,]\d+)?"
@@ -117,13 +124,13 @@ def tokenize(sentence: str) -> list[Token]:
     return [Token(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(sentence)]
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=10_000)
 def _pos(word: str) -> str | None:
     parses = analyzer().parse(word.lower())
     return parses[0].tag.POS if parses else None
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=10_000)
 def _number_word(word: str) -> bool:
     low = word.lower()
     if not _NUMBER_WORD.match(low):
@@ -132,7 +139,7 @@ def _number_word(word: str) -> bool:
     return any(p.tag.POS == "NUMR" and p.normal_form not in _NOT_AMOUNTS for p in parses[:2])
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=10_000)
 def _is_name(word: str) -> bool:
     if word.isupper() and len(word) > 1:
         return True
@@ -146,7 +153,10 @@ def _is_digits(tok: Token) -> bool:
 
 
 def _is_number(tok: Token) -> bool:
-    return _is_digits(tok) or (tok.text[0].isalpha() and _number_word(tok.text))
+    first = tok.text[0]
+    if first.isdigit():
+        return "-" not in tok.text
+    return first.isalpha() and _number_word(tok.text)
 
 
 def _value(tokens: list[Token], i: int) -> float | None:
@@ -165,11 +175,14 @@ def _value(tokens: list[Token], i: int) -> float | None:
 
 
 def candidate(sentence: str) -> bool:
-    """Whether a sentence may hold an amount (cheap; the parse decides)."""
+    """Whether a sentence may hold an amount (cheap; the amounts are checked after): a number
+    in digits not followed by a word of time ("2024 году", "22 октября"), or in words."""
     if _DIGIT.search(sentence):
-        return True
-    return any(_number_word(w) for w in re.findall(r"[а-яё]+", sentence.lower())
-               if _NUMBER_WORD.match(w))
+        for m in _NUMBER_THEN.finditer(sentence):
+            after = m.group(1)
+            if not after or not _WHEN_WORD.match(after):
+                return True
+    return any(_number_word(m.group(0)) for m in _NUMBER_WORD_IN.finditer(sentence))
 
 
 def _amount_heads(tokens: list[Token], i: int) -> tuple[list[int], int] | None:
@@ -204,13 +217,14 @@ def _next_counted(tokens: list[Token], i: int) -> tuple[list[int], int] | None:
         if t.lemma in UNITS:
             return scales, k
         if not t.text[0].isalpha():
-            return None
+            break
         pos = _pos(t.text)
         if pos == "NOUN":
             return scales, k
         if pos not in ("ADJF", "PRTF", "CONJ"):
-            return None
-    return None
+            break
+    # "собравший 25,9 миллиона в странах СНГ", "на 310 тысяч больше": the scale is the unit.
+    return (scales[:-1], scales[-1]) if scales and tokens[scales[-1]].lemma in SCALES else None
 
 
 def _is_amount(tokens: list[Token], i: int, counted: int) -> bool:
@@ -417,7 +431,7 @@ def _qualifier(sentences: Sequence[str], paragraph_of: Sequence[int], s: int, at
     for k in range(s, max(-1, s - 4), -1):
         if paragraph_of[k] != paragraph_of[s]:
             break
-        for m in reversed(list(_NAMED.finditer(sentences[k]))):
+        for m in reversed(_named_in(sentences[k])):
             if k == s and m.start() > at:
                 continue
             noun, quoted = m.group(1), m.group(2)
@@ -434,7 +448,12 @@ def _qualifier(sentences: Sequence[str], paragraph_of: Sequence[int], s: int, at
     return fallback
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=4096)
+def _named_in(sentence: str) -> list[re.Match]:
+    return list(_NAMED.finditer(sentence)) if "«" in sentence else []
+
+
+@lru_cache(maxsize=10_000)
 def _nominative_noun(word: str) -> bool:
     """A noun that can be a singular subject ("технопарк", not "модели")."""
     parses = analyzer().parse(word.lower())
@@ -495,12 +514,16 @@ def key_figures(title: str, sentences: Sequence[str], *, paragraph_of: Sequence[
     title_amounts = {_value(title_tokens, i) for i, t in enumerate(title_tokens)
                      if _is_number(t)} - {None}
     found = []
+    amounts_seen = 0
     for s, sentence in enumerate(sentences):
+        if amounts_seen >= 3 * limit:
+            break  # a table of numbers: the first ones will do
         if candidate(sentence):
             tokens = tokenize(sentence)
             amounts = _amounts(tokens)
             if amounts:
                 found.append((s, sentence, tokens, amounts))
+                amounts_seen += len(amounts)
     parsed: set[int] = set()
     if parse:
         batch = [(s, tokens) for s, _, tokens, _ in found
@@ -512,7 +535,7 @@ def key_figures(title: str, sentences: Sequence[str], *, paragraph_of: Sequence[
     figures: list[Figure] = []
     shown: set[tuple] = set()
     for s, sentence, tokens, amounts in found:
-        clauses: dict[int, tuple[set[int], list[tuple], int]] = {}
+        clauses: dict[int, tuple[set[int], list[tuple], int, set[int]]] = {}
         for i, scales, counted in amounts:
             if s in parsed:
                 heads = _amount_heads(tokens, i)
@@ -534,12 +557,14 @@ def key_figures(title: str, sentences: Sequence[str], *, paragraph_of: Sequence[
                 clauses[group][0].update(set(range(min(clauses[group][0] | keep),
                                                    max(clauses[group][0] | keep) + 1)))
                 clauses[group][1].append(key)
+                clauses[group][3].add(i)
             else:
-                clauses[-2 - i if group in clauses else group] = (keep, [key], tokens[i].start)
+                clauses[-2 - i if group in clauses else group] = (keep, [key], tokens[i].start,
+                                                                  {i})
         taken: set[int] = set()
-        for keep, keys, at in clauses.values():
-            if len(keep & taken) * 2 > len(keep):
-                shown.update(keys)  # mostly the words of a figure already made
+        for keep, keys, at, numbers in clauses.values():
+            if numbers <= taken:
+                shown.update(keys)  # its amounts already stand in a figure made
                 continue
             taken |= keep
             text = _render(sentence, tokens, keep)

@@ -38,7 +38,7 @@ _WHEN = frozenset("""январь февраль март апрель май и
 _NAME_TAGS = ("Name", "Surn", "Patr", "Geox", "Orgn")
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=20_000)
 def _common(word: str) -> bool:
     """A content word that is not a name of a person, place or organisation, nor a date."""
     if len(word) < 2 or word in STOP_WORDS or word in _WHEN or any(c.isdigit() for c in word):
@@ -97,14 +97,20 @@ class TopicModel:
         return {w: v / norm for w, v in vec.items()} if norm else {}
 
     def score(self, lemmas: Iterable[str], top: int = 5) -> dict[str, Scored]:
+        """Each class's probability; the evidence (the lemmas that pushed hardest towards the
+        class) only where the class may add its topic (p >= add_at)."""
         vec = self.vector(lemmas)
         out = {}
         for c in self.classes:
-            parts = [(c.weights.get(w, 0.0) * x, w) for w, x in vec.items()]
-            z = c.bias + sum(p for p, _ in parts)
+            weights = c.weights
+            z = c.bias + sum(weights.get(w, 0.0) * x for w, x in vec.items())
             p = 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
-            parts.sort(key=lambda t: (-t[0], t[1]))
-            out[c.name] = Scored(p, tuple(w for v, w in parts[:top] if v > 0))
+            evidence: tuple[str, ...] = ()
+            if p >= c.add_at:
+                parts = sorted(((weights.get(w, 0.0) * x, w) for w, x in vec.items()),
+                               key=lambda t: (-t[0], t[1]))
+                evidence = tuple(w for v, w in parts[:top] if v > 0)
+            out[c.name] = Scored(p, evidence)
         return out
 
 

@@ -2,9 +2,9 @@
 
 The NER tagger and the syntax parser share one embedding (navec's quantised vectors) and one
 word vocabulary: each slovnet model loads its own copy of the same 250,000 words (~30 MB), so
-the second one built takes the first one's. navec's own vocabulary is dropped once a model is
-built (the models encode words with theirs). RSS before and after each load is kept in LOADED
-(`pressbot` logs it; the benchmarks print it).
+the second one built takes the first one's. navec's own vocabulary and its similarity tables are
+dropped once a model is built (the models encode words with theirs and need only the codes).
+RSS before and after each load is kept in LOADED (the benchmarks print it).
 
 natasha imports pymorphy2, which needs pkg_resources; pymorphy3 stands in for it.
 """
@@ -51,19 +51,14 @@ def _built(name: str, make) -> Any:
         encoder.words_vocab = _vocab[0]
     else:
         _vocab.append(encoder.words_vocab)
-    _embedding().vocab = None
+    embedding = _embedding()
+    embedding.vocab = None
+    # navec precomputes tables for word similarity (a 26 MB centroid product): unused here.
+    embedding.pq.ab = embedding.pq.norm = None
     gc.collect()
     release_free_memory()
     LOADED[name] = (before, rss_mib())
     return model
-
-
-@cache
-def segmenter() -> Any:
-    sys.modules.setdefault("pymorphy2", pymorphy3)
-    from natasha import Segmenter
-
-    return Segmenter()
 
 
 @cache

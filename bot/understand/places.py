@@ -203,19 +203,24 @@ MAX_WORDS = max(len(name.split()) for name in SCAN_TAGS)
 
 
 @cache
-def _lemma_keys() -> dict[tuple[str, ...], str]:
+def _lemma_keys() -> tuple[dict[tuple[str, ...], str], frozenset[str]]:
+    """The aliases as lemma tuples, and the lemmas they begin with."""
     from bot.text.morph import lemma, words
 
-    return {tuple(lemma(w) for w in words(name)): tag for name, tag in SCAN_TAGS.items()}
+    keys = {tuple(lemma(w) for w in words(name)): tag for name, tag in SCAN_TAGS.items()}
+    return keys, frozenset(k[0] for k in keys)
 
 
 def places_in(lemmas: Sequence[str]) -> tuple[str, ...]:
     """Place tags named in a text, by lemma n-grams against the gazetteer ("Томской области"
     and "в Томске" both give "Томская область"), most mentioned first. Used when NER is off."""
-    keys = _lemma_keys()
+    keys, first = _lemma_keys()
     counts: Counter[str] = Counter()
     i = 0
     while i < len(lemmas):
+        if lemmas[i] not in first:
+            i += 1
+            continue
         for n in range(min(MAX_WORDS, len(lemmas) - i), 0, -1):
             tag = keys.get(tuple(lemmas[i:i + n]))
             if tag:

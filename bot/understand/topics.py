@@ -26,6 +26,7 @@ terms stand (title, lead, body) and, for the topics a class vouches for, by how 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from bot.config import TopicConfig
 from bot.text.morph import lemma, words
 from bot.understand.figures import stated_figure
 from bot.understand.learned import LearnedClass, Scored, TopicModel, default_model
+from bot.understand.words import token_lemma
 
 TITLE_WEIGHT = 3.0
 LEAD_WEIGHT = 2.0
@@ -45,11 +47,9 @@ MIN_SCORE = 4.0
 MIN_TERMS = 2
 SIDE_SHARE = 0.5  # a topic the title does not name needs this share of the strongest's score
 
-# Words and the quote marks around names, in text order.
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)+|[а-яёa-z0-9]+(?:[-'][а-яёa-z0-9]+)*|[«»\"“”„]",
-                    re.IGNORECASE)
-_OPEN = frozenset("«“„")
-_CLOSE = frozenset("»”")
+# Words as bot.text.morph.words finds them, and quoted names.
+_WORD_TOKEN = re.compile(r"\d+(?:[.,]\d+)+|[а-яёa-z0-9]+(?:[-'][а-яёa-z0-9]+)*", re.IGNORECASE)
+_QUOTED = re.compile(r"«[^«»]{1,200}»|“[^“”]{1,200}”|„[^„“”]{1,200}[“”]|\"[^\"]{1,200}\"")
 _NAME_WORDS = 8  # a quoted name longer than this is a quotation, not a name
 _BREAK = re.compile(r"(?<=[.!?…])\s+|\n+")
 
@@ -67,7 +67,7 @@ class TopicTag:
 
 
 def _lemmas(text: str) -> list[str]:
-    return [lemma(w) for w in words(text)]
+    return [lemma(w) for w in words(text)]  # (words() folds case and ё)
 
 
 def _sentences(text: str) -> list[tuple[int, str]]:
@@ -83,30 +83,37 @@ def _sentences(text: str) -> list[tuple[int, str]]:
 def _tokens(text: str) -> tuple[list[str], list[bool], list[bool], int]:
     """Lemmas of a text; for each, whether it stands inside a short quoted name and whether in a
     sentence that states a figure; and how many of them fall in the lead."""
-    out: list[str] = []
-    quoted: list[bool] = []
-    facts: list[bool] = []
-    lead_end = 0
+    matches = list(_WORD_TOKEN.finditer(text))
+    starts = [m.start() for m in matches]
+    lemmas = [token_lemma(m.group(0)) for m in matches]
+    quoted = [False] * len(lemmas)
+    facts = [False] * len(lemmas)
+    if "«" in text or '"' in text or "“" in text:
+        for q in _QUOTED.finditer(text):
+            lo, hi = bisect_left(starts, q.start()), bisect_left(starts, q.end())
+            if hi - lo <= _NAME_WORDS:
+                quoted[lo:hi] = [True] * (hi - lo)
     for start, sentence in _sentences(text):
-        fact = stated_figure(sentence)
-        opened = -1
-        for m in _TOKEN.finditer(sentence):
-            tok = m.group(0)
-            if tok in _OPEN or (tok == '"' and opened < 0):
-                opened = len(out)
-                continue
-            if tok in _CLOSE or tok == '"':
-                if opened >= 0 and len(out) - opened <= _NAME_WORDS:
-                    for i in range(opened, len(out)):
-                        quoted[i] = True
-                opened = -1
-                continue
-            out.append(lemma(tok.lower().replace("ё", "е")))
-            quoted.append(False)
-            facts.append(fact)
-            if start + m.start() < LEAD_CHARS:
-                lead_end = len(out)
-    return out, quoted, facts, lead_end
+        if stated_figure(sentence):
+            lo = bisect_left(starts, start)
+            hi = bisect_left(starts, start + len(sentence))
+            facts[lo:hi] = [True] * (hi - lo)
+    return lemmas, quoted, facts, bisect_left(starts, LEAD_CHARS)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """An article's lemmas as the tagger reads them (also the places' scan reads them)."""
+    title: list[str]
+    text: list[str]
+    quoted: list[bool]  # inside a short quoted name
+    facts: list[bool]  # in a sentence that states a figure
+    lead_end: int  # lemmas of the lead
+
+
+def read(title: str, text: str) -> Reading:
+    lemmas, quoted, facts, lead_end = _tokens(text)
+    return Reading(_lemmas(title), lemmas, quoted, facts, lead_end)
 
 
 class Tagger:
@@ -147,12 +154,10 @@ class Tagger:
                 longest[k] = max(longest[k], end - start)
         return [m for m in found if all(longest[k] == m[1] - m[0] for k in range(m[0], m[1]))]
 
-    def _weighted_matches(self, title: str, text: str) -> list[tuple[tuple[str, str], float]]:
-        title_lemmas = _lemmas(title)
-        title_set = set(title_lemmas)
-        out = [(key[2:], TITLE_WEIGHT) for key in self._matches(title_lemmas)]
-        lemmas, quoted, facts, lead_end = _tokens(text)
-        named = _named_by_title(lemmas, quoted, title_set)
+    def _weighted_matches(self, r: Reading) -> list[tuple[tuple[str, str], float]]:
+        out = [(key[2:], TITLE_WEIGHT) for key in self._matches(r.title)]
+        lemmas, facts, lead_end = r.text, r.facts, r.lead_end
+        named = _named_by_title(lemmas, r.quoted, set(r.title))
         for start, end, topic_id, term in self._matches(lemmas):
             if named.intersection(range(start, end)):
                 weight = TITLE_WEIGHT
@@ -163,11 +168,11 @@ class Tagger:
             out.append(((topic_id, term), weight))
         return out
 
-    def lexicon(self, title: str, text: str) -> Found:
+    def lexicon(self, title: str, text: str, reading: Reading | None = None) -> Found:
         """Per topic: its score, its terms with their points, and whether the title names it
         and the text repeats it."""
         weights: dict[tuple[str, str], list[float]] = defaultdict(list)
-        for key, weight in self._weighted_matches(title, text):
+        for key, weight in self._weighted_matches(reading or read(title, text)):
             weights[key].append(weight)
         per_topic: dict[str, list[tuple[float, str]]] = defaultdict(list)
         headline: dict[str, bool] = defaultdict(bool)
@@ -186,14 +191,17 @@ class Tagger:
                              headline[topic_id])
         return out
 
-    def scores(self, title: str, text: str) -> dict[str, Scored]:
+    def scores(self, title: str, text: str, reading: Reading | None = None) -> dict[str, Scored]:
         """The learned classes' view of the article (empty without a model)."""
         if not (self.model and self.model.classes):
             return {}
-        return self.model.score(_lemmas(f"{title}\n{text}"))
+        r = reading or read(title, text)
+        return self.model.score(r.title + r.text)
 
-    def tag(self, title: str, text: str) -> list[TopicTag]:
-        return decide(self.lexicon(title, text), self.scores(title, text),
+    def tag(self, title: str, text: str, reading: Reading | None = None) -> list[TopicTag]:
+        """Tags of an article; `reading` (from read()) saves lemmatising it again."""
+        r = reading or read(title, text)
+        return decide(self.lexicon(title, text, r), self.scores(title, text, r),
                       self.model.classes if self.model else (), set(self.topics))
 
 

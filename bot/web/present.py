@@ -10,7 +10,8 @@ import re
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.dedup.stories import host_of, outlet_name
+from bot.dedup.outlets import outlet_name
+from bot.dedup.outlets import outlet_of as url_outlet
 from bot.storage.archive import Carrier
 
 # C0 controls but tab and newline, DEL, C1 controls, surrogates, and the two non-characters
@@ -39,7 +40,7 @@ def spreadsheet_cell(value: str) -> str:
 
 def outlet_of(carrier: Carrier) -> str:
     """'tomsk.gov.ru', 't.me/channel', or for a file the folder's name."""
-    return outlet_name(host_of(carrier.url, carrier.origin))
+    return outlet_name(url_outlet(carrier.url, carrier.origin))
 
 
 def outlets(carriers: tuple[Carrier, ...]) -> list[str]:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import html
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, LinkPreviewOptions, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, LinkPreviewOptions, Message
 
 from bot.config import TopicConfig
 from bot.delivery.digest import send_digest, view_of
@@ -109,6 +110,13 @@ def build_router() -> Router:
             return
         await obey(lambda: query.answer())
         await results(message, store, chat, remembered[0], callback_data.offset)
+
+    @router.message(Command("trends"))
+    async def trends(message: Message, store: Store, charts: Any) -> None:
+        chat = await chat_of(store, message.chat)
+        png = await charts.png("all")
+        await obey(lambda: message.answer_photo(BufferedInputFile(png, "trends.png"),
+                                                caption=t(chat.lang, "trends_caption")))
 
     @router.message(Command("sources"))
     async def sources_(message: Message, store: Store) -> None:
