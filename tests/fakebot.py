@@ -73,6 +73,7 @@ class FakeBotAPI:
         self.errors: list[tuple[int, str]] = []
         self.updates: list[dict[str, Any]] = []
         self._update_id = 0
+        self._confirmed = 0  # the highest offset a getUpdates call gave
         self._new_update = asyncio.Event()
         self._message_id = 0
         self._global: deque[float] = deque()
@@ -278,7 +279,10 @@ class FakeBotAPI:
         return self._error(404, "Not Found: method not found")
 
     async def _get_updates(self, params: dict[str, Any]) -> web.Response:
-        offset = int(params.get("offset") or 0)
+        # As on Telegram, a call with an offset confirms every update before it, for every
+        # later caller (a process taking over reading updates does not see them again).
+        offset = max(int(params.get("offset") or 0), self._confirmed)
+        self._confirmed = offset
         timeout = float(params.get("timeout") or 0)
         pending = [u for u in self.updates if u["update_id"] >= offset]
         if not pending and timeout:
