@@ -93,12 +93,18 @@ class Progress:
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import App
 
+    role = getattr(args, "role", "all")
+    if role != "all" and settings.database_url is None:
+        print(f"pressbot: run --role {role} needs a PostgreSQL database ([database] url or"
+              " PRESSBOT_DB = postgresql://...); on SQLite one process does all",
+              file=sys.stderr)
+        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await App(settings, console=bool(args.console)).serve(stop)
+        await App(settings, console=bool(args.console), role=role).serve(stop)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
@@ -478,6 +484,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "(console mode when no token is set) until stopped")
     p.add_argument("--console", action="store_true",
                    help="chat with the bot in this terminal even when a token is set")
+    p.add_argument("--role", default="all", choices=["all", "ingest", "deliver"],
+                   help="with PostgreSQL, what this process does: all (the default), ingest"
+                   " (poll and store) or deliver (Telegram); see docs/postgresql.md")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("poll", help="poll every enabled source once, then print a table of new, "

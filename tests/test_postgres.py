@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sqlite3
 import sys
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,7 +20,7 @@ import aiohttp
 import pytest
 
 from bot.app import App
-from bot.config import ChannelConfig, ConfigError, default_topics, load_settings
+from bot.config import ChannelConfig, ConfigError, SourceConfig, default_topics, load_settings
 from bot.delivery.match import fts_query
 from bot.ingest.files import read_document
 from bot.models import Entry
@@ -32,7 +35,7 @@ from bot.storage.postgres import pg_sql, safe_url
 from bot.storage.store import Store
 from bot.understand.analyzer import Understanding
 
-from conftest import ROOT, SEEDS, TEST_TOKEN, fetch_rows, wait_for
+from conftest import ROOT, SEEDS, TEST_TOKEN, fetch_rows, rss, wait_for
 
 UNDERSTANDING = Understanding(default_topics(), ner=False)
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
@@ -388,3 +391,185 @@ async def test_the_bot_runs_on_postgresql_without_the_file_lock(tmp_path, pg_url
             assert resp.status == 200
     finally:
         await app.stop()
+
+
+# ------------------------------------------------------------------ several processes
+
+
+class Run:
+    """A `pressbot run` process; its output lines are collected as they come."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+        self._readers = [asyncio.create_task(self._read(s)) for s in (proc.stdout, proc.stderr)]
+
+    @classmethod
+    async def start(cls, config: Path, *, role: str = "all") -> Run:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--config", str(config), "--log-level", "INFO",
+            "run", "--role", role, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "PRESSBOT_TOKEN": TEST_TOKEN})
+        return cls(proc)
+
+    async def _read(self, stream) -> None:
+        async for line in stream:
+            self.lines.append(line.decode(errors="replace").rstrip())
+
+    def said(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    async def stop(self) -> int:
+        if self.proc.returncode is None:
+            with suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 30)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        await asyncio.gather(*self._readers, return_exceptions=True)
+        return self.proc.returncode or 0
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+
+
+LEADS = "this process leads: it reads"
+SUBSCRIBERS = 1000
+
+
+async def broadcast_setup(tmp_path: Path, pg_url: str, fake_bot_api, feed_server, *,
+                          rate: int) -> Path:
+    """A feed with one fresh story, SUBSCRIBERS chats that take every story, and a config
+    for `pressbot run` on the database."""
+    now = datetime.now(UTC)
+    feed_server.add("/rss", rss([{
+        "title": "Томский завод запустил линию кабеля для АЭС", "guid": "n1",
+        "link": feed_server.url("/n/1"), "pubDate": format_datetime(now),
+        "description": "Новая линия выпустит до 3 тыс. км кабеля в год. Инвестиции составили"
+                       " 420 млн рублей."}]))
+    async with await Store.open(pg_url) as store, store.db.transaction() as tx:
+        await tx.executemany("INSERT INTO chats (chat_id, status, created_at, updated_at)"
+                             " VALUES (?, 'active', ?, ?)",
+                             [(1000 + n, now, now) for n in range(SUBSCRIBERS)])
+    fake_bot_api.global_rate = 1000  # the processes' own pacing is under test
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[database]\nurl = "{pg_url}"\n'
+        f'[telegram]\napi_server = "{fake_bot_api.base}"\nrate = {rate}\n'
+        '[understanding]\nner = false\n[scheduler]\njitter = 0\n'
+        '[fetch]\nallow_private_addresses = true\nfulltext_min_chars = 0\n'
+        f'[[sources]]\nname = "tomsk"\nkind = "feed"\nurl = "{feed_server.url("/rss")}"\n',
+        encoding="utf-8")
+    return config
+
+
+def received(fake_bot_api) -> dict[int, int]:
+    """Chat -> how many messages it got."""
+    counts: dict[int, int] = {}
+    for sent in fake_bot_api.sent:
+        counts[sent.chat_id] = counts.get(sent.chat_id, 0) + 1
+    return counts
+
+
+async def test_two_processes_share_the_work_and_survive_the_leader_s_death(
+        tmp_path, pg_url, fake_bot_api, feed_server):
+    """Two `pressbot run` on one database, SUBSCRIBERS chats. A story from the feed: polled
+    once, every chat gets it exactly once, one process answers commands. A second story, and
+    the leader killed with SIGKILL in the middle of its broadcast: nothing is lost, at most one
+    repeat per chat, and the other process reads updates within 30 s."""
+    config = await broadcast_setup(tmp_path, pg_url, fake_bot_api, feed_server, rate=500)
+    chats = [1000 + n for n in range(SUBSCRIBERS)]
+    runs = await asyncio.gather(Run.start(config), Run.start(config))
+    try:
+        await wait_for(lambda: len(fake_bot_api.sent) >= SUBSCRIBERS, timeout=90)
+        await asyncio.sleep(1.0)  # nothing more comes
+        counts = received(fake_bot_api)
+        assert sorted(counts) == chats and set(counts.values()) == {1}  # each once
+        assert len(feed_server.hits("/rss")) == 1  # polled by one process
+        (leader,) = [r for r in runs if r.said(LEADS)]
+        (other,) = [r for r in runs if r is not leader]
+        fake_bot_api.push_message(77, "/help")  # exactly one process reads updates
+        await wait_for(lambda: fake_bot_api.messages_to(77), timeout=20)
+
+        async with await Store.open(pg_url) as store:
+            seed = read_document(sorted(SEEDS.glob("*.txt"))[0])[0]
+            (placed,), _ = await process(store, [seed], understanding=UNDERSTANDING)
+            assert placed.status == "new_story"
+        await wait_for(lambda: len(fake_bot_api.sent) >= SUBSCRIBERS + 200, timeout=60)
+        leader.kill()
+        killed = asyncio.get_running_loop().time()
+        fake_bot_api.push_message(78, "/help")
+        await wait_for(lambda: fake_bot_api.messages_to(78), timeout=30)
+        assert asyncio.get_running_loop().time() - killed < 30 and other.said(LEADS)
+        assert len(fake_bot_api.messages_to(77)) == 1
+        await wait_for(lambda: all(n >= 2 for c, n in received(fake_bot_api).items()
+                                   if c >= 1000), timeout=60)
+        await asyncio.sleep(1.0)
+        counts = received(fake_bot_api)
+        assert sorted(c for c in counts if c >= 1000) == chats  # nothing lost
+        assert max(counts[c] for c in chats) <= 3  # at most one repeat per chat
+        repeats = sum(1 for c in chats if counts[c] == 3)
+        assert repeats <= 64  # only what was in flight (the sender's max_in_flight)
+    finally:
+        codes = [await r.stop() for r in runs]
+    assert codes[runs.index(other)] == 0, other.lines[-5:]
+
+
+async def test_a_source_is_polled_by_one_process_at_a_time(pg_url, feed_server, fetch_config,
+                                                           scheduler_config):
+    """Two processes' pollers (each its own store and lease connection) poll one source at
+    the same moment: one fetches, the other passes; right after, neither polls it again; a
+    process that dies holding a lease loses it with its connection."""
+    from aiohttp import web
+
+    from bot.app import LeasedPoller
+    from bot.ingest.fetch import Fetcher
+    from bot.storage.leases import SOURCE, Leases
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.5)
+        return web.Response(body=rss([{"title": "Новость", "guid": "1",
+                                       "link": feed_server.url("/1"),
+                                       "description": "Текст новости."}]).encode(),
+                            content_type="application/rss+xml")
+
+    feed_server.add_handler("/rss", slow)
+    stores = [await Store.open(pg_url), await Store.open(pg_url)]
+    leases = [await Leases.open(s.db) for s in stores]
+    try:
+        (source,) = await stores[0].sources.sync(
+            (SourceConfig("feed", "feed", url=feed_server.url("/rss")),))
+        async with Fetcher(fetch_config) as fetcher:
+            pollers = [LeasedPoller(s, fetcher, fetch_config, scheduler_config, leases=lease)
+                       for s, lease in zip(stores, leases, strict=True)]
+            results = await asyncio.gather(*(p.poll(source.id) for p in pollers))
+            assert len(feed_server.hits("/rss")) == 1
+            assert sorted(r.status for r in results) == ["ok", "unchanged"]
+            assert [p.passed for p in pollers] in ([0, 1], [1, 0])
+            assert {r.status for r in await asyncio.gather(
+                *(p.poll(source.id) for p in pollers))} == {"unchanged"}  # just polled
+            assert len(feed_server.hits("/rss")) == 1
+        assert await leases[0].take(SOURCE, 999)
+        assert not await leases[1].take(SOURCE, 999)
+        await leases[0].close()  # the holder's connection goes (a killed process)
+        assert await leases[1].take(SOURCE, 999)
+        assert await leases[1].alive()
+    finally:
+        for lease in leases:
+            await lease.close()
+        for s in stores:
+            await s.close()
+
+
+async def test_roles_other_than_all_need_postgresql(tmp_path):
+    code, out, err = await pressbot("run", "--role", "ingest",
+                                    env={"PRESSBOT_DB": str(tmp_path / "p.db")})
+    assert code == 2 and out == ""
+    assert err.strip() == ("pressbot: run --role ingest needs a PostgreSQL database ([database]"
+                           " url or PRESSBOT_DB = postgresql://...); on SQLite one process"
+                           " does all")
+    with pytest.raises(ValueError, match="one of all, ingest, deliver"):
+        App(load_settings(None, env={}), role="both")
