@@ -17,7 +17,7 @@ overall), on SQLite and on PostgreSQL. Target: >= 29 messages a second. On a sha
 only the leader sends (bot/app.py), so the figure is the same whatever the number of deliver
 processes.
 
-    python bench/scale_out.py [--feeds 16] [--chats 600]
+    python bench/scale_out.py [--feeds 16] [--chats 600] [--articles 912]
 
 The machine has 2 cores shared with others: more processes than cores cannot scale CPU-bound
 work; the table gives the ratio to one process so that the noise of the machine cancels out.
@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -59,7 +60,7 @@ async def worker(location: str, feeds: list[str], go: str) -> None:
     from bot.understand.analyzer import Understanding
 
     understanding = Understanding(default_topics(), ner=False)
-    understanding.analyze("Разогрев", "Томская область запустила новый завод.")
+    understanding("Разогрев", "Томская область запустила новый завод в Томске.")  # models loaded
     fetch = FetchConfig(allow_private_addresses=True, fulltext_min_chars=0, timeout=60)
     store = await Store.open(location)
     leases = await Leases.open(store.db) if location.startswith("postgresql") else None
@@ -73,6 +74,8 @@ async def worker(location: str, feeds: list[str], go: str) -> None:
     while not os.path.exists(go):
         await asyncio.sleep(0.01)
     began = time.perf_counter()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = usage.ru_utime + usage.ru_stime
     async with Fetcher(fetch) as fetcher:
         kwargs = dict(understanding=understanding)
         poller = (LeasedPoller(store, fetcher, fetch, SchedulerConfig(jitter=0),
@@ -80,7 +83,9 @@ async def worker(location: str, feeds: list[str], go: str) -> None:
                   else Poller(store, fetcher, fetch, SchedulerConfig(jitter=0), **kwargs))
         results = await asyncio.gather(*(poller.poll(s.id) for s in states))
     took = time.perf_counter() - began
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"new": sum(r.new for r in results), "seconds": took,
+                      "cpu": usage.ru_utime + usage.ru_stime - cpu_before,
                       "failed": [r.error for r in results if r.status == "failed"]}),
           flush=True)
     if leases is not None:
@@ -124,7 +129,8 @@ async def count_articles(location: str) -> int:
         return await store.articles.count()
 
 
-async def ingest_run(location: str, processes: int, feeds: list[str]) -> tuple[int, float]:
+async def ingest_run(location: str, processes: int, feeds: list[str]
+                     ) -> tuple[int, float, float]:
     go = tempfile.mktemp(prefix="pressbot-go-")
     procs = [await asyncio.create_subprocess_exec(
         sys.executable, __file__, "--worker", location, go, *feeds,
@@ -145,7 +151,7 @@ async def ingest_run(location: str, processes: int, feeds: list[str]) -> tuple[i
     failed = [f for o in outs for f in o.get("failed", [])]
     if failed:
         print(f"bench: {len(failed)} polls failed: {failed[:3]}", file=sys.stderr)
-    return await count_articles(location), took
+    return await count_articles(location), took, sum(o.get("cpu", 0.0) for o in outs)
 
 
 async def deliver_run(location: str, chats: int) -> float:
@@ -170,10 +176,12 @@ async def deliver_run(location: str, chats: int) -> float:
                     " VALUES (?, 'active', ?, ?)", [(10_000 + n, now, now) for n in range(chats)])
                 for n in range(chats):
                     await enqueue(tx, 10_000 + n, f"Сюжет для {n}", kind="notice")
-            sender = Sender(store, TelegramTransport(bot, Pacer(30.0)))
+            pacer = Pacer(30.0)
+            sender = Sender(store, TelegramTransport(bot, pacer))
             began = time.perf_counter()
             await sender.drain(timeout=600)
             took = time.perf_counter() - began
+            await pacer.close()
         if len(fake.sent) != chats:
             raise SystemExit(f"bench: {len(fake.sent)} of {chats} messages sent")
         return chats / took
@@ -193,11 +201,11 @@ async def new_database(server, n: int) -> str:
     return server.url(f"bench{n}")
 
 
-async def bench(feeds: int, chats: int) -> None:
+async def bench(feeds: int, chats: int, limit: int) -> None:
     from pgserver import PostgresServer
 
     articles = load_ria()
-    distinct = list({a.content: a for a in articles}.values())
+    distinct = list({a.content: a for a in articles}.values())[:limit]
     per_feed = [distinct[i::feeds] for i in range(feeds)]
     runner, urls = await serve_feeds([feed_xml(part, i) for i, part in enumerate(per_feed)])
     server = PostgresServer.start()
@@ -206,18 +214,22 @@ async def bench(feeds: int, chats: int) -> None:
     rows = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            stored, took = await ingest_run(str(Path(tmp) / "lite.db"), 1, urls)
-            rows.append(("SQLite", 1, stored, f"{took:.1f}", f"{stored / took:.1f}", "1.00"))
+            load = os.getloadavg()[0]
+            stored, took, cpu = await ingest_run(str(Path(tmp) / "lite.db"), 1, urls)
+            rows.append(("SQLite", 1, stored, f"{took:.1f}", f"{cpu:.1f}",
+                         f"{stored / took:.1f}", "1.00"))
             base = stored / took
             for processes in (1, 2, 4):
                 url = await new_database(server, processes)
-                stored, took = await ingest_run(url, processes, urls)
-                rows.append(("PostgreSQL", processes, stored, f"{took:.1f}",
+                stored, took, cpu = await ingest_run(url, processes, urls)
+                rows.append(("PostgreSQL", processes, stored, f"{took:.1f}", f"{cpu:.1f}",
                              f"{stored / took:.1f}", f"{stored / took / base:.2f}"))
             print(f"Ingest: {len(distinct)} distinct ria.ru articles in {feeds} feeds, each run"
-                  " from an empty database (ratio to SQLite's one process)")
-            print_table(rows, ("store", "processes", "articles", "seconds", "articles/s",
-                               "ratio"))
+                  " from an empty database (ratio to SQLite's one process); load average"
+                  f" {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end,"
+                  f" on {os.cpu_count()} cores")
+            print_table(rows, ("store", "processes", "articles", "seconds", "cpu s (all)",
+                               "articles/s", "ratio"))
             print()
             lite = await deliver_run(str(Path(tmp) / "deliver.db"), chats)
             pg = await deliver_run(await new_database(server, 99), chats)
@@ -237,8 +249,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=16)
     parser.add_argument("--chats", type=int, default=600)
+    parser.add_argument("--articles", type=int, default=912, help="distinct articles used")
     args = parser.parse_args()
-    asyncio.run(bench(args.feeds, args.chats))
+    asyncio.run(bench(args.feeds, args.chats, args.articles))
 
 
 if __name__ == "__main__":
