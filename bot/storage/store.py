@@ -147,13 +147,20 @@ class Store:
         await index.save_fingerprint(tx, article.id, f.fingerprint, f.index_keys,
                                      f.story_terms)
         await articles.save_understanding(tx, article.id, f.understood)
-        await index.add_document_frequencies(tx, set(f.story_terms))
+        own = set(f.story_terms)
         story: StoryMatch | None = None
         roots: dict = {}
         if reprint is not None:
             roots = {r.article_id: r for r in await index.fingerprints(tx, [root_of(reprint)])}
         else:
+            # The archive's statistics with this article counted, as they will be once its
+            # document frequencies are written. They are written last (below), so that the
+            # rows every placement updates (the document count, common words' df) stay locked
+            # only for the end of the transaction: processes sharing a PostgreSQL database
+            # place articles side by side instead of one after another.
             documents, df = await index.document_frequencies(tx, f.story_terms)
+            documents += 1
+            df = {**df, **{t: df.get(t, 0) + 1 for t in own}}
             candidates = await index.story_candidates(tx, at - STORY_WINDOW, at + STORY_WINDOW,
                                                       article.id, f.story_terms, df)
             # Every word of every candidate weighs by its real rarity (a word missing from
@@ -163,7 +170,9 @@ class Store:
                 df = {**df, **(await index.document_frequencies(tx, rest))[1]}
             story = best_story(new, candidates, self.similarity(documents, df))
         placement = decide(new, reprint, roots, story)
-        return await self._apply(tx, article, f, placement, notify, news)
+        placed = await self._apply(tx, article, f, placement, notify, news)
+        await index.add_document_frequencies(tx, own)
+        return placed
 
     async def _apply(self, tx: Tx, article: Article, f: Features, placement: Placement,
                      notify: Notify | None, news: bool) -> Placed:
