@@ -79,7 +79,8 @@ async def ours(n: int) -> list:
                           understanding=Understanding(default_topics(), ner=False))
             queued = await count(store, "SELECT COUNT(*) FROM outbox")
             assert queued == n, queued
-            sender = Sender(store, TelegramTransport(bot))
+            transport = TelegramTransport(bot)
+            sender = Sender(store, transport)
             stop = asyncio.Event()
             started = time.perf_counter()
             task = asyncio.create_task(sender.run(stop))
@@ -89,6 +90,7 @@ async def ours(n: int) -> list:
             stop.set()
             await task
             pending = await count(store, "SELECT COUNT(*) FROM outbox WHERE status != 'sent'")
+    await transport.pacer.close()
     await bot.session.close()
     await fake.stop()
     lost, doubled = outcome(fake, n)
