@@ -4,9 +4,11 @@ into a fresh SQLite file. Prints articles/s and peak memory. Target: >= 300 arti
 With understanding (topics, summaries, figures; --ner adds natasha's NER) and --semantic (the
 story encoder, [dedup] semantic): >= 50 articles/s with NER and the encoder, >= 300 with
 ner = false (issue 15). --matrix runs the four cases of understanding with or without NER, with
-or without the encoder (each row: texts the encoder read, and its share of the time).
+or without the encoder (each row: texts the encoder read, and its share of the time). Articles
+of one outlet never join by similarity, so the encoder reads nothing unless --outlets 2.
 
     python bench/ingest.py [--repeat 3] [--understanding] [--ner] [--semantic] [--matrix]
+                           [--outlets 2]
 """
 
 from __future__ import annotations
@@ -51,9 +53,12 @@ class TimedEncoder(E5Encoder):
             self.seconds += time.perf_counter() - start
 
 
-def build_feed(articles, base: str) -> bytes:
+def build_feed(articles, base: str, outlets: int = 1) -> bytes:
+    """``outlets`` 2: every other item links to another host (localhost), as a feed that
+    aggregates two outlets: only reports of different outlets join a story by similarity."""
     items = []
-    for a in articles:
+    for n, a in enumerate(articles):
+        link = base.replace("127.0.0.1", "localhost") if outlets > 1 and n % 2 else base
         paragraphs = "".join(f"<p>{html.escape(p.strip())}</p>" for p in a.content.split("  ")
                              if p.strip())
         try:
@@ -61,7 +66,7 @@ def build_feed(articles, base: str) -> bytes:
             pub = f"<pubDate>{format_datetime(when)}</pubDate>"
         except ValueError:
             pub = ""
-        items.append(f"<item><title>{html.escape(a.title)}</title><link>{base}/a/{a.id}?utm_"
+        items.append(f"<item><title>{html.escape(a.title)}</title><link>{link}/a/{a.id}?utm_"
                      f"source=rss</link><guid>{a.id}</guid>{pub}<description><![CDATA["
                      f"{paragraphs}]]></description></item>")
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>РИА'
@@ -70,7 +75,8 @@ def build_feed(articles, base: str) -> bytes:
 
 
 async def run_once(articles, understanding: Understanding | None = None,
-                   encoder: TimedEncoder | None = None) -> tuple[float, int]:
+                   encoder: TimedEncoder | None = None, outlets: int = 1
+                   ) -> tuple[float, int]:
     pages = {a.id: f"<html><body><article><h1>{html.escape(a.title)}</h1><p>"
                    f"{html.escape(a.content)}</p></article></body></html>" for a in articles}
     app = web.Application()
@@ -90,7 +96,7 @@ async def run_once(articles, understanding: Understanding | None = None,
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
     base = f"http://127.0.0.1:{port}"
-    feed["rss"] = build_feed(articles, base)
+    feed["rss"] = build_feed(articles, base, outlets)
     fetch = FetchConfig(max_body_bytes=100_000_000, per_host=8)
     with tempfile.TemporaryDirectory() as tmp:
         store = await Store.open(Path(tmp) / "bench.db")
@@ -117,6 +123,8 @@ def main() -> None:
                         help="topics, summaries and figures, as pressbot run does")
     parser.add_argument("--ner", action="store_true", help="understanding with NER")
     parser.add_argument("--semantic", action="store_true", help="the story encoder")
+    parser.add_argument("--outlets", type=int, default=1, choices=(1, 2),
+                        help="2: items of two outlets (the encoder meets only those)")
     parser.add_argument("--matrix", action="store_true",
                         help="understanding with/without NER x with/without the encoder")
     args = parser.parse_args()
@@ -135,7 +143,8 @@ def main() -> None:
         understanding = Understanding(default_topics(), ner=ner) if understand else None
         for i in range(args.repeat):
             encoder = TimedEncoder() if semantic else None
-            elapsed, stored = asyncio.run(run_once(articles, understanding, encoder))
+            elapsed, stored = asyncio.run(run_once(articles, understanding, encoder,
+                                                   args.outlets))
             rate = stored / elapsed
             best[label] = max(best.get(label, 0.0), rate)
             rows.append((label, f"run {i + 1}", len(articles), stored, f"{elapsed:.2f}",
