@@ -156,7 +156,8 @@ class App:
         from bot.telegram.runtime import TelegramRuntime
 
         try:
-            self.store = store = await Store.open(settings.database)
+            self.store = store = await Store.open(settings.database,
+                                                      semantic=settings.dedup.semantic)
             check = await store.stats.integrity()
             if check != "ok":
                 raise DatabaseError(f"database {settings.database} is damaged (quick_check:"
