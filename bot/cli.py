@@ -155,7 +155,8 @@ async def _poll_once(store: Store, settings: Settings, out: TextIO, *,
 
 
 async def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Store.open(settings.store_location) as store:
+    async with await Store.open(settings.store_location,
+                                semantic=settings.dedup.semantic) as store:
         results = await poll_once(store, settings, sys.stdout)
     return 1 if results and all(r.status == "failed" for r in results) else 0
 
@@ -175,7 +176,8 @@ async def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     status = 0
     new = dup = 0
     understanding = Understanding.from_settings(settings)
-    async with await Store.open(settings.store_location) as store:
+    async with await Store.open(settings.store_location,
+                                semantic=settings.dedup.semantic) as store:
         await catch_up(store, understanding)
         try:
             files = expand_paths(args.paths)
@@ -251,7 +253,8 @@ async def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
         print(f"pressbot: --db {args.db}: no such database", file=sys.stderr)
         return 2
     understanding = Understanding.from_settings(settings)
-    async with await Store.open(target, sandbox=bool(args.db)) as store:
+    async with await Store.open(target, sandbox=bool(args.db),
+                                semantic=settings.dedup.semantic) as store:
         await catch_up(store, understanding)
         for raw in args.files:
             path = Path(raw)

@@ -149,6 +149,12 @@ class UnderstandingConfig:
 
 
 @dataclass(frozen=True)
+class DedupConfig:
+    semantic: bool = key(True, "join reports of one event in other words with a sentence "
+                         "encoder (multilingual-e5-small) where the words alone are unsure")
+
+
+@dataclass(frozen=True)
 class DeliveryConfig:
     max_age: int = key(48 * 3600, "an article older than this is stored and searchable but "
                        "never delivered", unit="duration", min=60, max=365 * 86400)
@@ -178,6 +184,7 @@ TABLES: dict[str, type] = {
     "scheduler": SchedulerConfig,
     "metrics": MetricsConfig,
     "understanding": UnderstandingConfig,
+    "dedup": DedupConfig,
     "delivery": DeliveryConfig,
     "web": WebConfig,
 }
@@ -230,6 +237,7 @@ class Settings:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     understanding: UnderstandingConfig = field(default_factory=UnderstandingConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     web: WebConfig = field(default_factory=WebConfig)
     sources: tuple[SourceConfig, ...] = ()
@@ -632,7 +640,8 @@ def parse_settings(data: dict[str, Any], *, origin: str, base: Path,
     return Settings(database=db_path.expanduser(), database_url=db_url, telegram=telegram,
                     fetch=tables["fetch"],
                     scheduler=tables["scheduler"], metrics=tables["metrics"],
-                    understanding=tables["understanding"], delivery=tables["delivery"],
+                    understanding=tables["understanding"], dedup=tables["dedup"],
+                    delivery=tables["delivery"],
                     web=tables["web"],
                     sources=sources, topics=topics,
                     channels=channels, origin=origin)

@@ -160,7 +160,12 @@ class Pacer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._kick.wait(), timeout)
                 continue
-            self._next_slot = now + 1.0 / (self.rate * MARGIN * self.factor)
+            # The next slot counts from this one's planned time, not from when the loop woke
+            # up: a late wake-up (a busy loop) would otherwise cost its lateness at every
+            # message. After an idle spell (later than one interval) it counts from now.
+            interval = 1.0 / (self.rate * MARGIN * self.factor)
+            planned = self._next_slot if now - self._next_slot < interval else now
+            self._next_slot = planned + interval
             if waiter.chat_id is not None:
                 self._chat_ready[waiter.chat_id] = now + self._interval(waiter.group)
             self.granted += 1

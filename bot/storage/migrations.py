@@ -275,4 +275,13 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         # The folder a source came from in an imported OPML list; exported the same way.
         "ALTER TABLE sources ADD COLUMN category TEXT",
     )),
+    (13, "sentence vectors of articles", (
+        # The story signal in other words (bot/storage/embeddings.py): made for the articles
+        # that met an uncertain candidate, tagged with the model that made them.
+        """CREATE TABLE article_embeddings (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            vector BLOB NOT NULL
+        )""",
+    )),
 ]

@@ -210,4 +210,11 @@ PG_MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     (12, "source categories", (
         f"ALTER TABLE sources ADD COLUMN category {T}",
     )),
+    (13, "sentence vectors of articles", (
+        f"""CREATE TABLE article_embeddings (
+            article_id bigint PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE {LATER},
+            model {T} NOT NULL,
+            vector bytea NOT NULL
+        )""",
+    )),
 ]

@@ -13,27 +13,31 @@ transaction: a crash leaves either all of it or none.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from bot.config import is_database_url
+from bot.cpu import off_loop
 from bot.dedup.placement import (
     Incoming,
     Placement,
     ReprintMatch,
+    StoryCandidate,
     StoryMatch,
     best_story,
     decide,
     match_reprint,
     root_of,
 )
+from bot.dedup.semantic import Blended, Encoder, uncertain
 from bot.dedup.similarity import Lexical, Similarity
 from bot.dedup.stories import STORY_WINDOW
 from bot.features import Features
 from bot.models import Article, Chat, FilterValues
-from bot.storage import articles, index, stories
+from bot.storage import articles, embeddings, index, stories
 from bot.storage.articles import Articles
 from bot.storage.chats import Chats, chats_in_mode
 from bot.storage.db import Database, Tx, utcnow
@@ -43,6 +47,8 @@ from bot.storage.state import State
 from bot.storage.stats import Stats
 from bot.storage.stories import Stories
 from bot.storage.teasers import Teasers
+
+log = logging.getLogger(__name__)
 
 # Given a new story's id and the active instant-mode chats (with their filters), the
 # messages to queue: the delivery decision, made by the caller, applied inside the
@@ -68,9 +74,13 @@ def article_time(article: Article) -> datetime:
 
 
 class Store:
-    def __init__(self, db: Database, *, similarity: SimilarityFactory = Lexical) -> None:
+    def __init__(self, db: Database, *, similarity: SimilarityFactory = Lexical,
+                 encoder: Encoder | None = None) -> None:
+        """``encoder``: the second story signal (bot/dedup/semantic.py), None for words
+        alone."""
         self.db = db
         self.similarity = similarity
+        self.encoder = encoder
         self.sources = Sources(db)
         self.articles = Articles(db)
         self.stories = Stories(db)
@@ -82,14 +92,22 @@ class Store:
 
     @classmethod
     async def open(cls, path: Path | str, *, sandbox: bool = False,
-                   busy_timeout_ms: int | None = None) -> Store:
-        """An SQLite file, or a PostgreSQL database when ``path`` is a postgresql:// URL."""
+                   busy_timeout_ms: int | None = None, semantic: bool = False) -> Store:
+        """An SQLite file, or a PostgreSQL database when ``path`` is a postgresql:// URL.
+        ``semantic``: stories also by a sentence encoder ([dedup] semantic), loaded on first
+        use."""
         extra = {"busy_timeout_ms": busy_timeout_ms} if busy_timeout_ms is not None else {}
+        encoder = None
+        if semantic:
+            from bot.understand.encoder import E5Encoder
+
+            encoder = E5Encoder()
         if is_database_url(str(path)):
             from bot.storage.postgres import PgDatabase  # asyncpg only when it is used
 
-            return cls(await PgDatabase.open(str(path), sandbox=sandbox, **extra))
-        return cls(await Database.open(path, sandbox=sandbox, **extra))
+            return cls(await PgDatabase.open(str(path), sandbox=sandbox, **extra),
+                       encoder=encoder)
+        return cls(await Database.open(path, sandbox=sandbox, **extra), encoder=encoder)
 
     @property
     def path(self) -> str:
@@ -168,11 +186,47 @@ class Store:
             rest = {t for c in candidates for t in c.terms} - df.keys()
             if rest:
                 df = {**df, **(await index.document_frequencies(tx, rest))[1]}
-            story = best_story(new, candidates, self.similarity(documents, df))
+            similarity = self.similarity(documents, df)
+            if self.encoder is not None:
+                similarity = await self._semantic(tx, article, new, candidates, similarity)
+            story = best_story(new, candidates, similarity)
         placement = decide(new, reprint, roots, story)
         placed = await self._apply(tx, article, f, placement, notify, news)
         await index.add_document_frequencies(tx, own)
         return placed
+
+    async def _semantic(self, tx: Tx, article: Article, new: Incoming,
+                        candidates: list[StoryCandidate], lexical: Similarity) -> Similarity:
+        """The lexical similarity, blended with the encoder's for the uncertain candidates:
+        their vectors and this article's come from the database, or are made (in the CPU
+        worker thread, off the event loop) and kept."""
+        unsure = uncertain(new, candidates, lexical)
+        if not unsure:
+            return lexical
+        assert self.encoder is not None and article.id is not None
+        encoder = self.encoder
+        ids = [article.id, *(c.article_id for c in unsure)]
+        stored = await embeddings.vectors(tx, ids, encoder.model)
+        have = {i: v for i, b in stored.items() if (v := encoder.decode(b)) is not None}
+        missing = [i for i in ids if i not in have]
+        if missing:
+            texts = await embeddings.sources(tx, missing)
+            order = [i for i in missing if i in texts]
+            try:
+                made = await off_loop(encoder.embed, [encoder.text(*texts[i]) for i in order])
+            except (ImportError, OSError, RuntimeError, ValueError) as exc:
+                # The model cannot be loaded or run: words alone from now on, said once.
+                log.error("story encoder unavailable (%s): stories by words alone until"
+                          " restart", exc)
+                self.encoder = None
+                return lexical
+            have.update(zip(order, made, strict=True))
+            await embeddings.save(tx, [(i, encoder.encode(have[i])) for i in order],
+                                  encoder.model)
+        if article.id not in have:
+            return lexical
+        return Blended(lexical, have[article.id],
+                       {c.terms: have[c.article_id] for c in unsure if c.article_id in have})
 
     async def _apply(self, tx: Tx, article: Article, f: Features, placement: Placement,
                      notify: Notify | None, news: bool) -> Placed:

@@ -25,7 +25,8 @@ from bot.storage.stories import SEARCH_BODY_LEMMAS
 # In the order of their foreign keys (the cycles among articles and stories are deferred).
 TABLES = ("sources", "articles", "stories", "article_fingerprints", "lsh_bands", "lemma_df",
           "corpus_stats", "article_topics", "article_entities", "chats", "chat_filters",
-          "outbox", "deliveries", "search_indexed", "story_updates", "teasers", "state")
+          "outbox", "deliveries", "search_indexed", "story_updates", "teasers", "state",
+          "article_embeddings")
 SEARCH = "article_search"
 BATCH = 2000  # rows read and written at a time
 SEARCH_BATCH = 200  # articles lemmatized at a time
