@@ -186,6 +186,7 @@ async def test_hostile_sources_fail_alone_and_the_good_one_is_ingested(tmp_path,
     assert Path(tmp_path / "p.db").stat().st_size < 20 * 1024 * 1024
 
 
+@pytest.mark.skipif(not RIA.is_file(), reason="../shared not present")
 async def test_a_command_is_answered_while_a_big_feed_is_processed(store, tg_bot, fake_bot_api,
                                                                   feed_server, fetch_config,
                                                                   scheduler_config):

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,20 @@ def damaged_hint(exc: BaseException) -> str:
     return ""
 
 
+@contextmanager
+def _search_index_damage(sql: str) -> Iterator[None]:
+    """Garbage in the search index's pages can read as a record of absurd length, and SQLite
+    answers SQLITE_NOMEM (Python's MemoryError) instead of "malformed": for a query of the
+    search index that is damage, with its remedy."""
+    try:
+        yield
+    except MemoryError:
+        if "article_search" not in sql:
+            raise
+        raise sqlite3.DatabaseError("fts5: the search index (article_search) cannot be read:"
+                                    " SQLite ran out of memory reading it") from None
+
+
 class Tx:
     """SQL on one connection, inside a transaction (writes) or not (reads). Datetime
     parameters are stored as UTC text."""
@@ -105,12 +119,14 @@ class Tx:
         await self._conn.executemany(sql, [_params(r) for r in rows])
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._conn.execute(sql, _params(params)) as cur:
-            return list(await cur.fetchall())
+        with _search_index_damage(sql):
+            async with self._conn.execute(sql, _params(params)) as cur:
+                return list(await cur.fetchall())
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self._conn.execute(sql, _params(params)) as cur:
-            return await cur.fetchone()
+        with _search_index_damage(sql):
+            async with self._conn.execute(sql, _params(params)) as cur:
+                return await cur.fetchone()
 
     async def fetchval(self, sql: str, params: Iterable[Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
