@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot import __version__, logs
 from bot.config import ConfigError, Settings, is_database_url, load_settings
@@ -27,6 +27,9 @@ from bot.storage.db import DatabaseError, damaged_hint, describe, utcnow
 from bot.storage.store import Store
 from bot.text.morph import lemma, words
 from bot.understand.analyzer import Understanding
+
+if TYPE_CHECKING:
+    from bot.storage.leases import Leases
 
 log = logging.getLogger("pressbot")
 
@@ -115,6 +118,8 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 async def poll_once(store: Store, settings: Settings, out: TextIO) -> list[PollResult]:
     from bot.storage.lock import AlreadyRunning, InstanceLock
 
+    if settings.database_url is not None:
+        return await _poll_once_shared(store, settings, out)
     lock = InstanceLock(settings.database)
     try:
         lock.acquire()
@@ -129,16 +134,42 @@ async def poll_once(store: Store, settings: Settings, out: TextIO) -> list[PollR
         lock.release()
 
 
+async def _poll_once_shared(store: Store, settings: Settings, out: TextIO
+                            ) -> list[PollResult]:
+    """On PostgreSQL other processes may be polling: a source whose lease another process
+    holds, or that one polled within half its interval, is passed; while a `pressbot run`
+    leads, the schedule and health are left to it."""
+    from bot.storage.leases import LEADER, Leases
+
+    leases = await Leases.open(store.db)  # type: ignore[arg-type]
+    try:
+        running = not await leases.take(LEADER)
+        if running:
+            out.write("pressbot run is running on this database: sources it is polling are"
+                      " passed, the schedule and health are left to it\n")
+        else:
+            await leases.give_back(LEADER)
+        return await _poll_once(store, settings, out, keep_schedule=running, leases=leases)
+    finally:
+        await leases.close()
+
+
 async def _poll_once(store: Store, settings: Settings, out: TextIO, *,
-                     keep_schedule: bool) -> list[PollResult]:
+                     keep_schedule: bool, leases: Leases | None = None) -> list[PollResult]:
     understanding = Understanding.from_settings(settings)
     await catch_up(store, understanding)
     states = [s for s in await store.sources.sync(settings.sources) if s.enabled]
     progress = Progress(len(states))
     async with Fetcher(settings.fetch) as fetcher:
-        poller = Poller(store, fetcher, settings.fetch, settings.scheduler,
-                        understanding=understanding, delivery=settings.delivery,
-                        keep_schedule=keep_schedule)
+        kwargs = dict(understanding=understanding, delivery=settings.delivery,
+                      keep_schedule=keep_schedule)
+        if leases is not None:
+            from bot.app import LeasedPoller
+
+            poller: Poller = LeasedPoller(store, fetcher, settings.fetch, settings.scheduler,
+                                          leases=leases, **kwargs)
+        else:
+            poller = Poller(store, fetcher, settings.fetch, settings.scheduler, **kwargs)
 
         async def one(state: SourceState) -> PollResult:
             result = await poller.poll(state.id)

@@ -573,3 +573,37 @@ async def test_roles_other_than_all_need_postgresql(tmp_path):
                            " does all")
     with pytest.raises(ValueError, match="one of all, ingest, deliver"):
         App(load_settings(None, env={}), role="both")
+
+
+async def test_poll_once_passes_what_another_process_polls(tmp_path, pg_url, feed_server):
+    """`pressbot poll --once` on a shared database: a source whose lease another process
+    holds is passed (not fetched), and while a `run` leads, the schedule is left to it; with
+    nobody else there it polls as usual."""
+    from bot.storage.leases import LEADER, SOURCE, Leases
+
+    feed_server.add("/rss", rss([{"title": "Томская область подписала соглашение",
+                                  "guid": "1", "link": feed_server.url("/1"),
+                                  "description": "Текст новости о соглашении."}]))
+    config = tmp_path / "c.toml"
+    config.write_text(f'[scheduler]\njitter = 0\n[understanding]\nner = false\n'
+                      f'[dedup]\nsemantic = false\n[[sources]]\nname = "feed"\n'
+                      f'url = "{feed_server.url("/rss")}"\n', encoding="utf-8")
+    env = {"PRESSBOT_DB": pg_url}
+    async with await Store.open(pg_url) as store:
+        (source,) = await store.sources.sync(
+            (SourceConfig("feed", "feed", url=feed_server.url("/rss")),))
+        other = await Leases.open(store.db)  # another process, polling and leading
+        try:
+            assert await other.take(SOURCE, source.id) and await other.take(LEADER)
+            code, out, err = await pressbot("--config", str(config), "poll", "--once", env=env)
+            assert code == 0, err
+            assert "pressbot run is running" in out and feed_server.hits("/rss") == []
+            assert "1 sources: 0 new articles, 0 failed" in out
+        finally:
+            await other.close()
+        code, out, err = await pressbot("--config", str(config), "poll", "--once", env=env)
+        assert code == 0, err
+        assert "running" not in out and len(feed_server.hits("/rss")) == 1
+        assert "1 sources: 1 new articles, 0 failed" in out
+        after = await store.sources.get(source.id)
+        assert after is not None and after.last_checked_at is not None
