@@ -62,6 +62,17 @@ async def save_understanding(tx: Tx, article_id: int, understood: Understood) ->
          for t in understood.topics])
 
 
+
+async def urls_in(tx: Tx, table: str, urls: list[str]) -> set[str]:
+    """Which of ``urls`` the ``url`` column of ``table`` holds (in chunks of 500 parameters)."""
+    found: set[str] = set()
+    for i in range(0, len(urls), 500):
+        chunk = urls[i:i + 500]
+        rows = await tx.fetchall(
+            f"SELECT url FROM {table} WHERE url IN ({','.join('?' * len(chunk))})", chunk)
+        found.update(r[0] for r in rows)
+    return found
+
 class Articles:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -77,15 +88,8 @@ class Articles:
 
     async def known_urls(self, urls: list[str]) -> set[str]:
         """Which of ``urls`` are stored already (so their pages are not fetched again)."""
-        found: set[str] = set()
         async with self.db.read() as tx:
-            for i in range(0, len(urls), 500):
-                chunk = urls[i:i + 500]
-                rows = await tx.fetchall(
-                    f"SELECT url FROM articles WHERE url IN ({','.join('?' * len(chunk))})",
-                    chunk)
-                found.update(r["url"] for r in rows)
-        return found
+            return await urls_in(tx, "articles", urls)
 
     async def latest(self, limit: int) -> list[Article]:
         async with self.db.read() as tx:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.models import Entry
+from bot.storage.articles import urls_in
 from bot.storage.db import Database, from_db_time, utcnow
 
 
@@ -64,12 +65,5 @@ class Teasers:
 
     async def waiting(self, urls: list[str]) -> set[str]:
         """Which of ``urls`` are teasers waiting (a poll must not take them again)."""
-        found: set[str] = set()
         async with self.db.read() as tx:
-            for i in range(0, len(urls), 500):
-                chunk = urls[i:i + 500]
-                rows = await tx.fetchall(
-                    f"SELECT url FROM teasers WHERE url IN ({','.join('?' * len(chunk))})",
-                    chunk)
-                found.update(r[0] for r in rows)
-        return found
+            return await urls_in(tx, "teasers", urls)
