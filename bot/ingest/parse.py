@@ -8,7 +8,8 @@ Hostile input gets a FeedError (one line) or a feed whose bad parts are mended o
 another exception: character references that name no character (surrogates such as
 `&#55357;&#56832;`, NUL, numbers past U+10FFFF) are repaired before feedparser sees them (it
 fails whole on them), control characters are stripped from titles and texts, impossible dates
-become unknown, and `max_entries` bounds how many entries one poll hands on.
+become unknown, and `max_entries` bounds how many entries one poll hands on (a feed of more
+is cut before feedparser reads it: bot/ingest/precut.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import feedparser
 from bot.ingest.charset import as_utf8_xml, decode
 from bot.ingest.htmltext import html_to_text
 from bot.ingest.limits import newest_indices
+from bot.ingest.precut import precut
 from bot.ingest.urls import canonical_url
 from bot.models import Entry
 from bot.text.control import clean_text
@@ -336,7 +338,17 @@ def parse_feed(body: bytes, *, origin: str, charset: str | None = None,
     headers = {"content-type": "application/xml; charset=utf-8"}
     if base_url:
         headers["content-location"] = base_url
-    parsed = _feedparser(as_utf8_xml(text), headers)
+    now = datetime.now(UTC)
+    cut = None
+    if max_entries is not None:
+        cut = precut(text, max_entries, lambda value, raw: _sane_date(value, now, raw))
+    parsed = None
+    if cut is not None:
+        parsed = _feedparser(as_utf8_xml(cut.text), headers)
+        if len(parsed.entries) != cut.kept:  # the scan misread the document: parse it all
+            parsed, cut = None, None
+    if parsed is None:
+        parsed = _feedparser(as_utf8_xml(text), headers)
     problem = parsed.get("bozo_exception")
     if not parsed.entries and not parsed.get("version"):
         head = text.lstrip()[:200].lower()
@@ -346,7 +358,6 @@ def parse_feed(body: bytes, *, origin: str, charset: str | None = None,
         raise FeedError(f"not a feed: {reason}")
     if problem is not None:
         warnings.append(f"feed is not well-formed, read leniently: {_one_line(problem)}")
-    now = datetime.now(UTC)
     raw_entries = list(parsed.entries)
     dates = []
     for e in raw_entries:
@@ -358,6 +369,9 @@ def parse_feed(body: bytes, *, origin: str, charset: str | None = None,
             warnings.append(f"invalid date {raw_date[:40]!r} ignored")
         dates.append(_sane_date(published, now, raw_date, warnings))
     raw_entries, dates, left_out = _cap(raw_entries, dates, max_entries, warnings)
+    if cut is not None:
+        warnings.append(cut.warning())
+        left_out += cut.left_out
     entries = []
     for e, published in zip(raw_entries, dates, strict=True):
         content, is_html = _entry_text(e)
