@@ -3,6 +3,7 @@ unsure, its vectors kept in the database, the model loaded on first use."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -156,6 +157,40 @@ async def test_a_rewrite_in_other_words_joins_through_the_encoder(tmp_path):
             rows = await tx.fetchall("SELECT model, LENGTH(vector) FROM article_embeddings")
         assert len(rows) == len(set(encoder.texts))
         assert all(tuple(r) == (e5.MODEL, e5.DIM * 2) for r in rows)
+
+
+class LockWatching(E5Encoder):
+    """pressbot's encoder, trying the database's write lock from another connection each
+    time it is asked for vectors."""
+
+    def __init__(self, database) -> None:
+        self.database = database
+        self.free: list[bool] = []
+
+    def embed(self, texts):
+        other = sqlite3.connect(self.database, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.rollback()
+            self.free.append(True)
+        except sqlite3.OperationalError:  # database is locked: a write transaction is open
+            self.free.append(False)
+        finally:
+            other.close()
+        return super().embed(texts)
+
+
+async def test_the_encoder_never_runs_inside_the_write_transaction(tmp_path):
+    """The vectors are made before the placing transaction opens: commands and the sender
+    writing beside the poller never wait for the encoder."""
+    path = tmp_path / "lock.db"
+    encoder = LockWatching(path)
+    async with Store((await Store.open(path)).db, encoder=encoder) as store:
+        seeds = await store_archive(store)
+        (result,), _ = await process(store, [entry(REWRITE_TITLE, REWRITE,
+                                                   "https://uz.example/mazur")])
+    assert result.status == "joined" and result.story_id == seeds[0].story_id
+    assert encoder.free and all(encoder.free), encoder.free
 
 
 async def test_an_encoder_that_cannot_load_leaves_the_words(tmp_path, caplog):

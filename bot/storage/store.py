@@ -8,7 +8,9 @@ no caller ever sees a connection.
 
 ``place`` runs the exact-duplicate check, the insert, the candidate queries, the pure decision
 (bot/dedup/placement.py), the writes and the messages queued for subscribers, all in one
-transaction: a crash leaves either all of it or none.
+transaction: a crash leaves either all of it or none. With the story encoder, the vectors the
+decision will need are made before that transaction opens (the encoder takes a second or so;
+the write lock is held for milliseconds).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+import numpy as np
 
 from bot.config import is_database_url
 from bot.cpu import off_loop
@@ -134,18 +138,20 @@ class Store:
         story, ``notify`` gives the messages to queue; with ``news`` False the story is
         stored as not news (never delivered, at once or in a digest) and nobody is
         notified."""
+        mine = await self._vectors_first(article, f) if self.encoder is not None else None
         async with self.db.transaction() as tx:
             existing = await articles.find_existing(tx, article)
             if existing is not None:
                 return Placed(existing, "duplicate", existing.story_id,
                               duplicate_of=existing.label)
             stored = await articles.insert(tx, article)
-            return await self._place(tx, stored, f, notify if news else None, news)
+            return await self._place(tx, stored, f, notify if news else None, news, mine)
 
     async def index(self, article: Article, f: Features) -> Placed:
         """Place an article stored before reprint detection (nobody is notified)."""
+        mine = await self._vectors_first(article, f) if self.encoder is not None else None
         async with self.db.transaction() as tx:
-            return await self._place(tx, article, f, None, False)
+            return await self._place(tx, article, f, None, False, mine)
 
     async def find_reprint(self, article: Article, f: Features, *,
                            exclude: int | None = None) -> ReprintMatch | None:
@@ -155,73 +161,130 @@ class Store:
             return match_reprint(new, await index.reprint_candidates(tx, f.query_keys,
                                                                     exclude=exclude))
 
-    async def _place(self, tx: Tx, article: Article, f: Features, notify: Notify | None,
-                     news: bool) -> Placed:
-        assert article.id is not None
-        at = article_time(article)
-        new = Incoming(f.fingerprint, f.story_terms, f.lemmas, f.outlet, at)
+    async def _story_inputs(self, tx: Tx, article_id: int, new: Incoming, f: Features
+                            ) -> tuple[ReprintMatch | None, list[StoryCandidate], Similarity]:
+        """What the decision reads: the stored article this one reprints (then no story
+        candidates are looked at), else the story candidates and the lexical similarity
+        with the archive's statistics as they will be once this article is counted."""
         reprint = match_reprint(new, await index.reprint_candidates(tx, f.query_keys,
-                                                                   exclude=article.id))
+                                                                   exclude=article_id))
+        if reprint is not None:
+            return reprint, [], self.similarity(0, {})
+        # This article's own document frequencies are written last (in _place), so that the
+        # rows every placement updates (the document count, common words' df) stay locked
+        # only for the end of the transaction: processes sharing a PostgreSQL database place
+        # articles side by side instead of one after another.
+        own = set(f.story_terms)
+        documents, df = await index.document_frequencies(tx, f.story_terms)
+        documents += 1
+        df = {**df, **{t: df.get(t, 0) + 1 for t in own}}
+        candidates = await index.story_candidates(tx, new.at - STORY_WINDOW,
+                                                  new.at + STORY_WINDOW, article_id,
+                                                  f.story_terms, df)
+        # Every word of every candidate weighs by its real rarity (a word missing from df
+        # would count as the rarest of all and pull the cosine down).
+        rest = {t for c in candidates for t in c.terms} - df.keys()
+        if rest:
+            df = {**df, **(await index.document_frequencies(tx, rest))[1]}
+        return None, candidates, self.similarity(documents, df)
+
+    async def _place(self, tx: Tx, article: Article, f: Features, notify: Notify | None,
+                     news: bool, mine: np.ndarray | None = None) -> Placed:
+        assert article.id is not None
+        new = Incoming(f.fingerprint, f.story_terms, f.lemmas, f.outlet, article_time(article))
+        reprint, candidates, similarity = await self._story_inputs(tx, article.id, new, f)
         await index.save_fingerprint(tx, article.id, f.fingerprint, f.index_keys,
                                      f.story_terms)
         await articles.save_understanding(tx, article.id, f.understood)
-        own = set(f.story_terms)
         story: StoryMatch | None = None
         roots: dict = {}
         if reprint is not None:
             roots = {r.article_id: r for r in await index.fingerprints(tx, [root_of(reprint)])}
         else:
-            # The archive's statistics with this article counted, as they will be once its
-            # document frequencies are written. They are written last (below), so that the
-            # rows every placement updates (the document count, common words' df) stay locked
-            # only for the end of the transaction: processes sharing a PostgreSQL database
-            # place articles side by side instead of one after another.
-            documents, df = await index.document_frequencies(tx, f.story_terms)
-            documents += 1
-            df = {**df, **{t: df.get(t, 0) + 1 for t in own}}
-            candidates = await index.story_candidates(tx, at - STORY_WINDOW, at + STORY_WINDOW,
-                                                      article.id, f.story_terms, df)
-            # Every word of every candidate weighs by its real rarity (a word missing from
-            # df would count as the rarest of all and pull the cosine down).
-            rest = {t for c in candidates for t in c.terms} - df.keys()
-            if rest:
-                df = {**df, **(await index.document_frequencies(tx, rest))[1]}
-            similarity = self.similarity(documents, df)
             if self.encoder is not None:
-                similarity = await self._semantic(tx, article, new, candidates, similarity)
+                similarity = await self._semantic(tx, article, new, candidates, similarity,
+                                                  mine)
             story = best_story(new, candidates, similarity)
         placement = decide(new, reprint, roots, story)
         placed = await self._apply(tx, article, f, placement, notify, news)
-        await index.add_document_frequencies(tx, own)
+        await index.add_document_frequencies(tx, set(f.story_terms))
         return placed
 
+    async def _vectors_first(self, article: Article, f: Features) -> np.ndarray | None:
+        """Before the write transaction: when this article will meet uncertain candidates,
+        their missing vectors and its own are made (in the CPU worker thread, with no
+        transaction open: the encoder's second or so never holds the database's write lock)
+        and the candidates' are kept. Returns this article's vector, or None when it needs
+        none (a duplicate, a reprint, no uncertain candidate) or the encoder failed. The
+        decision itself is made in the write transaction, on what is stored by then."""
+        assert self.encoder is not None
+        encoder = self.encoder
+        new = Incoming(f.fingerprint, f.story_terms, f.lemmas, f.outlet, article_time(article))
+        async with self.db.read() as tx:
+            if article.id is None and await articles.find_existing(tx, article) is not None:
+                return None
+            reprint, candidates, similarity = await self._story_inputs(
+                tx, article.id or 0, new, f)
+            unsure = uncertain(new, candidates, similarity) if reprint is None else []
+            if not unsure:
+                return None
+            ids = [c.article_id for c in unsure]
+            stored = await embeddings.vectors(tx, ids, encoder.model)
+            have = {i for i, b in stored.items() if encoder.decode(b) is not None}
+            texts = await embeddings.sources(tx, [i for i in ids if i not in have])
+        order = list(texts)
+        made = await self._embed([encoder.text(article.title, article.text[
+            :embeddings.SOURCE_CHARS]), *(encoder.text(*texts[i]) for i in order)])
+        if made is None:
+            return None
+        if order:
+            async with self.db.transaction() as tx:
+                await embeddings.save(tx, [(i, encoder.encode(v))
+                                           for i, v in zip(order, made[1:], strict=True)],
+                                      encoder.model)
+        return made[0]
+
+    async def _embed(self, texts: list[str]) -> list[np.ndarray] | None:
+        """Vectors of ``texts`` in the CPU worker thread; None (and words alone from now on,
+        said once) when the model cannot be loaded or run."""
+        assert self.encoder is not None
+        try:
+            return await off_loop(self.encoder.embed, texts)
+        except (ImportError, OSError, RuntimeError, ValueError) as exc:
+            log.error("story encoder unavailable (%s): stories by words alone until"
+                      " restart", exc)
+            self.encoder = None
+            return None
+
     async def _semantic(self, tx: Tx, article: Article, new: Incoming,
-                        candidates: list[StoryCandidate], lexical: Similarity) -> Similarity:
-        """The lexical similarity, blended with the encoder's for the uncertain candidates:
-        their vectors and this article's come from the database, or are made (in the CPU
-        worker thread, off the event loop) and kept."""
+                        candidates: list[StoryCandidate], lexical: Similarity,
+                        mine: np.ndarray | None) -> Similarity:
+        """The lexical similarity, blended with the encoder's for the uncertain candidates.
+        Their vectors and this article's (``mine``) were made before the transaction
+        (_vectors_first); one still missing (a candidate stored since) is made here."""
         unsure = uncertain(new, candidates, lexical)
         if not unsure:
             return lexical
         assert self.encoder is not None and article.id is not None
         encoder = self.encoder
         ids = [article.id, *(c.article_id for c in unsure)]
-        stored = await embeddings.vectors(tx, ids, encoder.model)
+        stored = await embeddings.vectors(tx, ids[1:], encoder.model)
         have = {i: v for i, b in stored.items() if (v := encoder.decode(b)) is not None}
+        if mine is not None:
+            have[article.id] = mine
         missing = [i for i in ids if i not in have]
         if missing:
             texts = await embeddings.sources(tx, missing)
             order = [i for i in missing if i in texts]
-            try:
-                made = await off_loop(encoder.embed, [encoder.text(*texts[i]) for i in order])
-            except (ImportError, OSError, RuntimeError, ValueError) as exc:
-                # The model cannot be loaded or run: words alone from now on, said once.
-                log.error("story encoder unavailable (%s): stories by words alone until"
-                          " restart", exc)
-                self.encoder = None
+            made = await self._embed([encoder.text(*texts[i]) for i in order])
+            if made is None:
                 return lexical
             have.update(zip(order, made, strict=True))
-            await embeddings.save(tx, [(i, encoder.encode(have[i])) for i in order],
+        else:
+            order = []
+        if article.id in have:
+            saving = {*order, article.id}
+            await embeddings.save(tx, [(i, encoder.encode(have[i])) for i in saving if i in have],
                                   encoder.model)
         if article.id not in have:
             return lexical
