@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -160,22 +161,37 @@ async def process(store: Store, entries: list[Entry], *, source_id: int | None =
     default every one may."""
     results: list[Processed] = []
     warnings: list[str] = []
-    for i, entry in enumerate(entries):
+
+    def prepared(entry: Entry) -> asyncio.Future:
         # pure and CPU-bound: in the worker thread, before the transaction
-        ready = await off_loop(_prepared, entry, source_id, fetched_at, understanding,
-                               max_chars)
-        if ready is None:
-            warnings.append(f"{entry.url or entry.guid or entry.origin}: no text left after "
-                            "cleaning; skipped")
-            continue
-        article, f = ready
-        if len(article.text) >= max_chars * 0.9 and len(entry.text) > max_chars:
-            warnings.append(f"{entry.url or entry.guid or entry.origin}: text of"
-                            f" {len(entry.text)} characters cut to {len(article.text)}"
-                            f" ([fetch] max_article_chars)")
-        placed = await store.place(article, f, notify=notify_for(article, f, source_name, page),
-                                   news=news[i] if news is not None else True)
-        results.append(_processed(placed, f))
+        return asyncio.ensure_future(off_loop(_prepared, entry, source_id, fetched_at,
+                                              understanding, max_chars))
+
+    # The next entry's features are made while this one is placed (the database, and the
+    # story encoder, work in threads of their own): two cores serve one feed.
+    pending = prepared(entries[0]) if entries else None
+    try:
+        for i, entry in enumerate(entries):
+            assert pending is not None
+            ready = await pending
+            pending = prepared(entries[i + 1]) if i + 1 < len(entries) else None
+            if ready is None:
+                warnings.append(f"{entry.url or entry.guid or entry.origin}: no text left"
+                                " after cleaning; skipped")
+                continue
+            article, f = ready
+            if len(article.text) >= max_chars * 0.9 and len(entry.text) > max_chars:
+                warnings.append(f"{entry.url or entry.guid or entry.origin}: text of"
+                                f" {len(entry.text)} characters cut to {len(article.text)}"
+                                f" ([fetch] max_article_chars)")
+            placed = await store.place(article, f,
+                                       notify=notify_for(article, f, source_name, page),
+                                       news=news[i] if news is not None else True)
+            results.append(_processed(placed, f))
+    finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+            await asyncio.gather(pending, return_exceptions=True)
     return results, warnings
 
 

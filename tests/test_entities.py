@@ -203,3 +203,28 @@ def test_seed_places_without_ner(name):
     article = prepare(read_document(SEEDS / name)[0])
     understood = Understanding(default_topics(), ner=False)(article.title, article.text)
     assert SEED_PLACES[name] <= set(understood.entities.places)
+
+
+def test_the_taggers_viterbi_finds_slovnets_own_paths():
+    """bot/understand/viterbi.py decodes the NER tagger's CRF; on the seeds' texts (whole,
+    and cut into short and one-token pieces) its paths are the ones slovnet's decoder finds."""
+    from slovnet.exec.infer import text_words
+    from slovnet.exec.model import CRF
+
+    from bot.understand import nlp
+
+    infer = nlp.ner().infer
+    crf = infer.model.head.crf
+    texts = [read_document(p)[0].text for p in sorted(SEEDS.glob("*.txt"))]
+    texts += [t[:200] for t in texts] + ["Томск"]
+    batches = 0
+    for text in texts:
+        for batch in infer.encoder([text_words(text)]):
+            emissions = infer.model(batch.word_id, batch.shape_id, batch.pad_mask)
+            ours = crf.decode(emissions, ~batch.pad_mask)
+            theirs = CRF.decode(crf, emissions, ~batch.pad_mask)
+            assert len(ours) == len(theirs)
+            for a, b in zip(ours, theirs, strict=True):
+                assert a.tolist() == b.tolist()
+            batches += 1
+    assert batches >= len(texts)

@@ -5,6 +5,7 @@ similarity alone. Pure."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ def url_host(url: str | None) -> str | None:
     return host.lower().removeprefix("www.") if host else None
 
 
+@lru_cache(maxsize=65_536)
 def outlet_of(url: str | None, origin: str) -> str:
     """The outlet an article came from: its URL's host (with the channel on Telegram and VK:
     't.me/tomsk_news'), else 'file:' and the folder of its file."""

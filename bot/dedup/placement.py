@@ -19,7 +19,7 @@ from datetime import datetime
 
 from bot.dedup.fingerprint import Fingerprint
 from bot.dedup.reprints import NEAR_DUPLICATE, Comparison, compare
-from bot.dedup.similarity import Similarity
+from bot.dedup.similarity import Similarity, bound, tfidf
 from bot.dedup.stories import STORY_THRESHOLD, different_regions, regions_of
 
 
@@ -108,6 +108,19 @@ def match_reprint(new: Incoming, candidates: Sequence[ReprintCandidate]
 def root_of(match: ReprintMatch) -> int:
     """The original of the group the matched article belongs to."""
     return match.candidate.reprint_of or match.candidate.article_id
+
+
+def within_reach(new: Incoming, candidates: Sequence[StoryCandidate], documents: int,
+                 df: Mapping[str, int], floor: float) -> list[StoryCandidate]:
+    """The candidates whose lexical similarity to ``new`` can reach ``floor`` (the lowest
+    score any signal looks at): the others share too few of its weighty terms for any weights
+    of their own to lift the TF-IDF cosine there, so their other words need no document
+    frequencies and they are not scored. Same outlet never joins by similarity: left out."""
+    if not new.story_terms:
+        return []
+    mine = tfidf(new.story_terms, documents, df)
+    return [c for c in candidates
+            if c.outlet != new.outlet and bound(mine, c.terms) >= floor]
 
 
 def best_story(new: Incoming, candidates: Sequence[StoryCandidate], similarity: Similarity,

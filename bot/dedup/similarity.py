@@ -32,6 +32,13 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     return sum(v * b.get(w, 0.0) for w, v in a.items())
 
 
+def bound(mine: Mapping[str, float], theirs: Sequence[str]) -> float:
+    """The most the cosine of ``mine`` (a unit vector from ``tfidf``) with any unit vector
+    over ``theirs`` can be, whatever their weights: the length of ``mine`` on the shared terms
+    (Cauchy-Schwarz). Needs no document frequency of their other terms."""
+    return math.sqrt(sum(mine[w] ** 2 for w in set(theirs) if w in mine))
+
+
 class Lexical:
     """TF-IDF cosine over story terms; the new article's vector is computed once."""
 

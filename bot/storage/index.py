@@ -84,10 +84,15 @@ async def add_document_frequencies(tx: Tx, lemmas: set[str]) -> None:
         " ON CONFLICT (key) DO UPDATE SET value = corpus_stats.value + 1")
 
 
+async def document_count(tx: Tx) -> int:
+    return int(await tx.fetchval("SELECT value FROM corpus_stats WHERE key = 'documents'")
+               or 0)
+
+
 async def document_frequencies(tx: Tx, lemmas: Iterable[str]) -> tuple[int, dict[str, int]]:
     """(documents, df of each lemma that has one)."""
     words = list(set(lemmas))
-    total = await tx.fetchval("SELECT value FROM corpus_stats WHERE key = 'documents'") or 0
+    total = await document_count(tx)
     df: dict[str, int] = {}
     for i in range(0, len(words), 500):
         chunk = words[i:i + 500]
@@ -103,9 +108,13 @@ PREFILTER_HITS = 1000  # search hits considered (best first) before the time win
 PREFILTER_STORIES = 200  # stories whose articles are compared
 
 
+Known = dict[int, tuple[tuple[str, ...], str, datetime | None]]
+KNOWN_MAX = 50_000  # candidates whose terms, outlet and time a Store keeps
+
+
 async def story_candidates(tx: Tx, start: datetime, end: datetime, exclude: int,
-                           terms: Iterable[str] = (), df: dict[str, int] | None = None
-                           ) -> list[StoryCandidate]:
+                           terms: Iterable[str] = (), df: dict[str, int] | None = None,
+                           known: Known | None = None) -> list[StoryCandidate]:
     """Articles with a story (reprints too: their headlines and leads describe the story),
     published between ``start`` and ``end``.
 
@@ -113,10 +122,12 @@ async def story_candidates(tx: Tx, start: datetime, end: datetime, exclude: int,
     bring tens of thousands in 72 hours), only the articles of the stories that share the new
     article's rarest terms are returned, found through the lemma search index, so that the
     cost of placing an article does not grow with the archive.
+
+    ``known``: what does not change of a stored article (its story terms, outlet and time),
+    kept by the caller between calls, so that only the articles new to it are read whole.
     """
     window = (start, end)
-    select = ("SELECT a.id, a.story_id, a.url, a.origin, f.story_terms,"
-              " COALESCE(a.published_at, a.fetched_at) AS at"
+    select = ("SELECT a.id, a.story_id"
               " FROM articles a JOIN article_fingerprints f ON f.article_id = a.id"
               " WHERE COALESCE(a.published_at, a.fetched_at) BETWEEN ? AND ?"
               " AND a.story_id IS NOT NULL AND a.id != ?")
@@ -136,6 +147,18 @@ async def story_candidates(tx: Tx, start: datetime, end: datetime, exclude: int,
             " JOIN articles a2 ON a2.id = hit.id) h WHERE h.at BETWEEN ? AND ? LIMIT ?)",
             (*window, exclude, tx.dialect.search_query(query), first, PREFILTER_HITS, *window,
              PREFILTER_STORIES))
-    return [StoryCandidate(r["id"], r["story_id"], tuple(r["story_terms"].split()),
-                           outlet_of(r["url"], r["origin"]), from_db_time(r["at"]))
-            for r in rows]
+    known = {} if known is None else known
+    new = [r[0] for r in rows if r[0] not in known]
+    if len(known) + len(new) > KNOWN_MAX:
+        known.clear()
+        new = [r[0] for r in rows]
+    for i in range(0, len(new), 500):
+        chunk = new[i:i + 500]
+        for r in await tx.fetchall(
+                "SELECT a.id, a.url, a.origin, f.story_terms,"
+                " COALESCE(a.published_at, a.fetched_at) AS at"
+                " FROM articles a JOIN article_fingerprints f ON f.article_id = a.id"
+                f" WHERE a.id IN ({','.join('?' * len(chunk))})", chunk):
+            known[r["id"]] = (tuple(r["story_terms"].split()), outlet_of(r["url"], r["origin"]),
+                              from_db_time(r["at"]))
+    return [StoryCandidate(r[0], r[1], *known[r[0]]) for r in rows if r[0] in known]

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.config import is_database_url
-from bot.cpu import off_loop
+from bot.cpu import in_encoder_lane
 from bot.dedup.placement import (
     Incoming,
     Placement,
@@ -35,16 +35,18 @@ from bot.dedup.placement import (
     decide,
     match_reprint,
     root_of,
+    within_reach,
 )
-from bot.dedup.semantic import Blended, Encoder, uncertain
+from bot.dedup.semantic import LOW, Blended, Encoder, uncertain
 from bot.dedup.similarity import Lexical, Similarity
-from bot.dedup.stories import STORY_WINDOW
+from bot.dedup.stories import STORY_THRESHOLD, STORY_WINDOW
 from bot.features import Features
 from bot.models import Article, Chat, FilterValues
 from bot.storage import articles, embeddings, index, stories
 from bot.storage.articles import Articles
 from bot.storage.chats import Chats, chats_in_mode
 from bot.storage.db import Database, Tx, utcnow
+from bot.storage.frequencies import Frequencies
 from bot.storage.outbox import Message, Outbox, enqueue
 from bot.storage.sources import Sources
 from bot.storage.state import State
@@ -53,6 +55,9 @@ from bot.storage.stories import Stories
 from bot.storage.teasers import Teasers
 
 log = logging.getLogger(__name__)
+
+# The lowest lexical score a decision looks at: the story threshold, or the encoder's band.
+REACH = min(STORY_THRESHOLD, LOW)
 
 # Given a new story's id and the active instant-mode chats (with their filters), the
 # messages to queue: the delivery decision, made by the caller, applied inside the
@@ -93,6 +98,8 @@ class Store:
         self.stats = Stats(db)
         self.teasers = Teasers(db)
         self.state = State(db)
+        self.frequencies = Frequencies()
+        self.known: index.Known = {}  # story candidates' unchanging parts (index.py)
 
     @classmethod
     async def open(cls, path: Path | str, *, sandbox: bool = False,
@@ -139,19 +146,34 @@ class Store:
         stored as not news (never delivered, at once or in a digest) and nobody is
         notified."""
         mine = await self._vectors_first(article, f) if self.encoder is not None else None
-        async with self.db.transaction() as tx:
-            existing = await articles.find_existing(tx, article)
-            if existing is not None:
-                return Placed(existing, "duplicate", existing.story_id,
-                              duplicate_of=existing.label)
-            stored = await articles.insert(tx, article)
-            return await self._place(tx, stored, f, notify if news else None, news, mine)
+        try:
+            async with self.db.transaction() as tx:
+                existing = await articles.find_existing(tx, article)
+                if existing is not None:
+                    return Placed(existing, "duplicate", existing.story_id,
+                                  duplicate_of=existing.label)
+                stored = await articles.insert(tx, article)
+                placed = await self._place(tx, stored, f, notify if news else None, news,
+                                           mine)
+        except BaseException:
+            self.frequencies.clear()
+            self.known.clear()
+            raise
+        self.frequencies.added(set(f.story_terms))  # committed
+        return placed
 
     async def index(self, article: Article, f: Features) -> Placed:
         """Place an article stored before reprint detection (nobody is notified)."""
         mine = await self._vectors_first(article, f) if self.encoder is not None else None
-        async with self.db.transaction() as tx:
-            return await self._place(tx, article, f, None, False, mine)
+        try:
+            async with self.db.transaction() as tx:
+                placed = await self._place(tx, article, f, None, False, mine)
+        except BaseException:
+            self.frequencies.clear()
+            self.known.clear()
+            raise
+        self.frequencies.added(set(f.story_terms))
+        return placed
 
     async def find_reprint(self, article: Article, f: Features, *,
                            exclude: int | None = None) -> ReprintMatch | None:
@@ -175,17 +197,17 @@ class Store:
         # only for the end of the transaction: processes sharing a PostgreSQL database place
         # articles side by side instead of one after another.
         own = set(f.story_terms)
-        documents, df = await index.document_frequencies(tx, f.story_terms)
+        documents, df = await self.frequencies.get(tx, f.story_terms)
         documents += 1
         df = {**df, **{t: df.get(t, 0) + 1 for t in own}}
-        candidates = await index.story_candidates(tx, new.at - STORY_WINDOW,
-                                                  new.at + STORY_WINDOW, article_id,
-                                                  f.story_terms, df)
+        candidates = within_reach(new, await index.story_candidates(
+            tx, new.at - STORY_WINDOW, new.at + STORY_WINDOW, article_id, f.story_terms, df,
+            self.known), documents, df, REACH)
         # Every word of every candidate weighs by its real rarity (a word missing from df
         # would count as the rarest of all and pull the cosine down).
         rest = {t for c in candidates for t in c.terms} - df.keys()
         if rest:
-            df = {**df, **(await index.document_frequencies(tx, rest))[1]}
+            df = {**df, **(await self.frequencies.get(tx, rest))[1]}
         return None, candidates, self.similarity(documents, df)
 
     async def _place(self, tx: Tx, article: Article, f: Features, notify: Notify | None,
@@ -195,6 +217,7 @@ class Store:
         reprint, candidates, similarity = await self._story_inputs(tx, article.id, new, f)
         await index.save_fingerprint(tx, article.id, f.fingerprint, f.index_keys,
                                      f.story_terms)
+        self.known.pop(article.id, None)
         await articles.save_understanding(tx, article.id, f.understood)
         story: StoryMatch | None = None
         roots: dict = {}
@@ -212,7 +235,7 @@ class Store:
 
     async def _vectors_first(self, article: Article, f: Features) -> np.ndarray | None:
         """Before the write transaction: when this article will meet uncertain candidates,
-        their missing vectors and its own are made (in the CPU worker thread, with no
+        their missing vectors and its own are made (in the encoder's worker thread, with no
         transaction open: the encoder's second or so never holds the database's write lock)
         and the candidates' are kept. Returns this article's vector, or None when it needs
         none (a duplicate, a reprint, no uncertain candidate) or the encoder failed. The
@@ -245,11 +268,11 @@ class Store:
         return made[0]
 
     async def _embed(self, texts: list[str]) -> list[np.ndarray] | None:
-        """Vectors of ``texts`` in the CPU worker thread; None (and words alone from now on,
+        """Vectors of ``texts`` in the encoder's worker thread; None (and words alone from now on,
         said once) when the model cannot be loaded or run."""
         assert self.encoder is not None
         try:
-            return await off_loop(self.encoder.embed, texts)
+            return await in_encoder_lane(self.encoder.embed, texts)
         except (ImportError, OSError, RuntimeError, ValueError) as exc:
             log.error("story encoder unavailable (%s): stories by words alone until"
                       " restart", exc)
