@@ -209,7 +209,8 @@ class Poller:
             return PollResult(source=source.name, status="unchanged")
         feed = await off_loop(parse_feed, fetched.body, origin=source.location,
                               charset=fetched.charset, content_type=fetched.content_type,
-                              base_url=fetched.url, max_entries=self.fetch_config.max_entries)
+                              base_url=fetched.url, max_entries=self.fetch_config.max_entries,
+                              max_text_chars=self.fetch_config.max_article_chars * 8)
         urls = [e.url for e in feed.entries if e.url]
         stored = await self.store.articles.known_urls(urls)
         stored |= await self.store.teasers.waiting(urls)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.ingest.limits import newest_indices
 from bot.ingest.parse import parse_feed
-from bot.ingest.precut import entry_spans, precut
+from bot.ingest.precut import entry_spans, precut, shorten_texts
 
 
 def _sane(value, raw):
@@ -91,3 +91,25 @@ def test_sixty_thousand_entries_parse_in_bounded_memory():
     kept, left_out, hour, grew = out.stdout.split()
     assert (int(kept), int(left_out), int(hour)) == (500, 59_500, 23)
     assert float(grew) < 60, f"parsing grew the process by {grew} MiB"
+
+
+def test_huge_texts_are_cut_before_feedparser_and_the_feed_stays_well_formed():
+    huge = "Абзац стенограммы заседания думы. " * 40_000  # 1.36 MB
+    escaped = "&lt;p&gt;" + "Текст &amp; ещё текст. " * 40_000
+    body = ('<rss version="2.0"><channel><title>Лента</title>'
+            f"<item><title>Стенограмма</title><guid>a</guid>"
+            f"<description><![CDATA[<p>{huge}</p>]]></description></item>"
+            f"<item><title>Экранированная</title><guid>b</guid>"
+            f"<description>{escaped}</description></item>"
+            f"<item><title>Короткая</title><guid>c</guid><description>Кратко.</description>"
+            f"</item></channel></rss>")
+    shortened, cut = shorten_texts(body, 50_000)
+    assert cut == 2 and len(shortened) < 110_000
+    feed = parse_feed(body.encode(), origin="t", max_text_chars=50_000)
+    assert [e.guid for e in feed.entries] == ["a", "b", "c"]
+    assert feed.entries[0].text.startswith("<p>Абзац") and len(feed.entries[0].text) <= 50_000
+    assert 40_000 < len(feed.entries[1].text) <= 50_000
+    assert not any("not well-formed" in w for w in feed.warnings), feed.warnings
+    assert feed.entries[2].text == "Кратко."
+    assert any("2 texts longer than 50000 characters cut" in w for w in feed.warnings)
+    assert shorten_texts(">" * 200_000, 1_000)[0] == ">" * 1_000  # linear, even for this

@@ -26,7 +26,7 @@ import feedparser
 from bot.ingest.charset import as_utf8_xml, decode
 from bot.ingest.htmltext import html_to_text
 from bot.ingest.limits import newest_indices
-from bot.ingest.precut import precut
+from bot.ingest.precut import precut, shorten_texts
 from bot.ingest.urls import canonical_url
 from bot.models import Entry
 from bot.text.control import clean_text
@@ -319,10 +319,13 @@ def _feedparser(data: bytes, headers: dict[str, str]):
 
 def parse_feed(body: bytes, *, origin: str, charset: str | None = None,
                content_type: str | None = None, base_url: str | None = None,
-               max_entries: int | None = None) -> ParsedFeed:
+               max_entries: int | None = None, max_text_chars: int | None = None
+               ) -> ParsedFeed:
     """Parse a feed document; raise FeedError when it holds no feed at all. ``max_entries``:
     keep at most that many entries, the newest (undated ones after dated ones, in feed order);
-    the kept entries stay in feed order and a warning says how many were left out."""
+    the kept entries stay in feed order and a warning says how many were left out.
+    ``max_text_chars``: a longer text in the document (an entry's content) is cut to it
+    before feedparser reads it, with a warning."""
     if not body or not body.strip():
         raise FeedError("empty body")
     if _looks_like_json(body, content_type):
@@ -338,6 +341,11 @@ def parse_feed(body: bytes, *, origin: str, charset: str | None = None,
     headers = {"content-type": "application/xml; charset=utf-8"}
     if base_url:
         headers["content-location"] = base_url
+    if max_text_chars is not None:
+        text, shortened = shorten_texts(text, max_text_chars)
+        if shortened:
+            warnings.append(f"{shortened} texts longer than {max_text_chars} characters cut"
+                            " before parsing")
     now = datetime.now(UTC)
     cut = None
     if max_entries is not None:

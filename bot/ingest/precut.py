@@ -119,3 +119,44 @@ def precut(text: str, max_entries: int,
             parts.append(gap)
     parts.append(text[last:])
     return Precut("".join(parts), len(spans), len(chosen))
+
+
+# A CDATA section (kept whole by re.split).
+_CDATA = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.S)
+_ENTITY_TAIL = re.compile(r"&[#\w]{0,12}$")
+
+
+def _shorten_markup(segment: str, limit: int) -> tuple[str, int]:
+    """Text between tags longer than ``limit`` cut to it, never inside a reference."""
+    parts = segment.split("<")
+    cut = 0
+    for n, part in enumerate(parts):
+        if len(part) <= limit:
+            continue
+        start = part.find(">") + 1 if n else 0  # the first part holds no tag
+        if len(part) - start > limit:
+            parts[n] = part[:start] + _ENTITY_TAIL.sub("", part[start:start + limit])
+            cut += 1
+    return "<".join(parts), cut
+
+
+def shorten_texts(text: str, limit: int) -> tuple[str, int]:
+    """Every CDATA section and every text between two tags longer than ``limit`` characters
+    cut to ``limit`` (never inside a character reference), before feedparser copies and
+    translates it whole in single calls that hold the interpreter for a second per few MB
+    (the stages after it read at most that much of an entry). Linear in the document.
+    Returns (text, how many were cut)."""
+    if len(text) <= limit:
+        return text, 0
+    cut = 0
+    pieces = _CDATA.split(text) if "<![CDATA[" in text else [text]
+    for n, piece in enumerate(pieces):
+        if len(piece) <= limit:
+            continue
+        if n % 2:  # a CDATA section
+            pieces[n] = f"<![CDATA[{piece[9:-3][:limit]}]]>"
+            cut += 1
+        else:
+            pieces[n], more = _shorten_markup(piece, limit)
+            cut += more
+    return "".join(pieces), cut
