@@ -149,9 +149,14 @@ class Sender:
             turn = Turn()
             task = asyncio.create_task(self._send(row, turn))
             self._tasks[task] = turn
-            task.add_done_callback(lambda t: self._tasks.pop(t, None))
+            task.add_done_callback(self._sent)
             started += 1
         return started
+
+    def _sent(self, task: asyncio.Task) -> None:
+        """A send is over: its chat may take the next message now."""
+        self._tasks.pop(task, None)
+        self._wake.set()
 
     def _storage_failed(self, exc: BaseException, doing: str) -> None:
         first = self.storage_error is None
@@ -180,11 +185,16 @@ class Sender:
         """Send until the outbox holds nothing due (tests and benchmarks)."""
         deadline = self.clock() + timeout
         while self.clock() < deadline:
-            if not await self.step() and not self._in_flight and not self._unrecorded:
-                if not await self.outbox.due(utcnow() + timedelta(days=1), set(), limit=1):
-                    return
-                await asyncio.sleep(0.05)
-            await asyncio.sleep(0)
+            if await self.step():
+                await asyncio.sleep(0)
+                continue
+            if not self._in_flight and not self._unrecorded and not await self.outbox.due(
+                    utcnow() + timedelta(days=1), set(), limit=1):
+                return
+            # Nothing could start: wait for a send to end (or 50 ms), not spin on the queue.
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 0.05)
         await self.finish()
 
     async def _send(self, row: OutboxRow, turn: Turn) -> None:
