@@ -5,13 +5,15 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.ingest.files import read_document
 from bot.models import Article
-from bot.pipeline import content_hash
+from bot.pipeline import content_hash, features, prepare
 from bot.storage.db import DatabaseError
 from bot.storage.migrations import MIGRATIONS
+from bot.storage.outbox import Message
 from bot.storage.store import Store
 
-from conftest import fetch_one, fetch_rows
+from conftest import SEEDS, fetch_one, fetch_rows
 
 
 def article(text: str, url: str | None = None, title: str = "Заголовок") -> Article:
@@ -135,3 +137,27 @@ async def test_a_schema_1_archive_is_upgraded_and_indexed(tmp_path, monkeypatch)
                              url="https://reprint.example/1", origin="x")
         (result,), _ = await process(store, [reprint])
         assert result.status == "reprint"
+
+
+async def test_a_new_story_is_queued_once_for_each_instant_chat(store):
+    """Store.place queues a new story's messages for all instant chats together
+    (outbox.enqueue_new_story): one message and one delivery row per chat, the delivery
+    pointing at its message, a chat named twice by the decision queued once."""
+    chats = [7000 + i for i in range(300)]
+    await store.chats.add_many(chats)
+    article = prepare(read_document(sorted(SEEDS.glob("*.txt"))[0])[0])
+
+    def twice(story_id, found):
+        return [*(Message(chat.chat_id, f"новость {story_id}") for chat, _ in found),
+                Message(found[0][0].chat_id, "ещё раз")]
+
+    placed = await store.place(article, features(article), notify=twice)
+    assert placed.status == "new_story"
+    rows = await fetch_rows(store, "SELECT chat_id, text FROM outbox WHERE story_id = ?",
+                            (placed.story_id,))
+    assert sorted(r[0] for r in rows) == chats
+    assert {r[1] for r in rows} == {f"новость {placed.story_id}"}
+    linked = await fetch_rows(
+        store, "SELECT COUNT(*) FROM deliveries d JOIN outbox o ON o.id = d.outbox_id"
+        " AND o.chat_id = d.chat_id WHERE d.story_id = ?", (placed.story_id,))
+    assert linked[0][0] == len(chats)

@@ -14,7 +14,7 @@ is pending for it, and edits are taken only when no other row is due.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -66,6 +66,34 @@ async def enqueue(tx: Tx, chat_id: int, text: str, *, kind: str = "story",
         await tx.execute("UPDATE deliveries SET outbox_id = ? WHERE chat_id = ?"
                          " AND story_id = ?", (outbox_id, chat_id, story_id))
     return outbox_id
+
+
+async def enqueue_new_story(tx: Tx, story_id: int, messages: Sequence[Message]) -> int:
+    """Queue the instant messages of a story created in this very transaction: no chat has
+    had it yet, so each chat's delivery row and message are written in three statements for
+    all of them, not three each (a thousand subscribers kept the write lock for a thousand
+    round trips). One message per chat, the first. Returns how many were queued."""
+    first: dict[int, Message] = {}
+    for m in messages:
+        first.setdefault(m.chat_id, m)
+    if not first:
+        return 0
+    now = utcnow()
+    await tx.executemany(
+        "INSERT INTO deliveries (chat_id, story_id, created_at) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING", [(c, story_id, now) for c in first])
+    await tx.executemany(
+        "INSERT INTO outbox (chat_id, story_id, kind, text, thread_id, preview,"
+        " edit_message_id, silent, created_at) VALUES (?, ?, 'story', ?, ?, 1, NULL, ?, ?)",
+        [(m.chat_id, story_id, m.text, m.thread_id, int(m.silent), now)
+         for m in first.values()])
+    # A join (each message finds its chat's delivery by key), not a subquery per delivery
+    # (which would scan the story's messages for each chat).
+    await tx.execute(
+        "UPDATE deliveries SET outbox_id = o.id FROM outbox o WHERE o.kind = 'story'"
+        " AND o.story_id = ? AND deliveries.story_id = o.story_id"
+        " AND deliveries.chat_id = o.chat_id AND deliveries.outbox_id IS NULL", (story_id,))
+    return len(first)
 
 
 def _row(r) -> OutboxRow:

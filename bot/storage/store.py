@@ -47,7 +47,7 @@ from bot.storage.articles import Articles
 from bot.storage.chats import Chats, chats_in_mode
 from bot.storage.db import Database, Tx, utcnow
 from bot.storage.frequencies import Frequencies
-from bot.storage.outbox import Message, Outbox, enqueue
+from bot.storage.outbox import Message, Outbox, enqueue_new_story
 from bot.storage.sources import Sources
 from bot.storage.state import State
 from bot.storage.stats import Stats
@@ -347,7 +347,6 @@ class Store:
         await stories.attach(tx, article.id, story_id, None, None)
         await stories.index_for_search(tx, article.id, f.title_lemmas, f.body_lemmas)
         if notify is not None:
-            for m in notify(story_id, await chats_in_mode(tx, "instant")):
-                await enqueue(tx, m.chat_id, m.text, story_id=story_id, thread_id=m.thread_id,
-                              silent=m.silent)
+            await enqueue_new_story(tx, story_id,
+                                    notify(story_id, await chats_in_mode(tx, "instant")))
         return Placed(article, "new_story", story_id)
