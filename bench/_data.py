@@ -40,3 +40,15 @@ def print_table(rows: list[tuple], headers: tuple[str, ...]) -> None:
                         for i, (c, w) in enumerate(zip(row, widths, strict=True))))
         if n == 0:
             print("  ".join("-" * w for w in widths))
+
+
+async def serve_loopback(app):
+    """Start an aiohttp ``app`` on 127.0.0.1 at a free port; returns (runner, port). The
+    caller ends it with ``await runner.cleanup()``."""
+    from aiohttp import web
+
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiohttp import web
 
-from bench._data import load_ria, print_table
+from bench._data import load_ria, print_table, serve_loopback
 from bot.config import FetchConfig, SchedulerConfig, SourceConfig, default_topics
 from bot.ingest.fetch import Fetcher
 from bot.poller import Poller
@@ -90,11 +90,7 @@ async def run_once(articles, understanding: Understanding | None = None,
 
     app.router.add_get("/rss", serve_feed)
     app.router.add_get("/a/{id}", serve_page)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    runner, port = await serve_loopback(app)
     base = f"http://127.0.0.1:{port}"
     feed["rss"] = build_feed(articles, base, outlets)
     fetch = FetchConfig(max_body_bytes=100_000_000, per_host=8)

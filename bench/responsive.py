@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from aiohttp import web  # noqa: E402
 from fakebot import FakeBotAPI  # noqa: E402
 
-from bench._data import print_table  # noqa: E402
+from bench._data import print_table, serve_loopback  # noqa: E402
 
 TOKEN = "123456789:AAF-bench-token-for-the-fake-api-0123456"
 PARAGRAPH = ("Губернатор Томской области Владимир Мазур предложил представителям Узбекистана "
@@ -75,11 +75,7 @@ async def run_case(case: str, ner: bool) -> tuple:
     body = bodies[case]() if case in bodies else b""
     app.router.add_get("/feed", lambda request: web.Response(
         body=body, content_type="application/rss+xml"))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve_loopback(app)
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "r.db"
         source = (f'[[sources]]\nname = "{case}"\nurl = "http://127.0.0.1:{port}/feed"\n'

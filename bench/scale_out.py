@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bench._data import load_ria, print_table  # noqa: E402
+from bench._data import load_ria, print_table, serve_loopback  # noqa: E402
 
 # ------------------------------------------------------------------ the worker process
 
@@ -114,11 +114,7 @@ async def serve_feeds(bodies: list[bytes]):
     for i, body in enumerate(bodies):
         app.router.add_get(f"/feed{i}.xml", lambda _r, b=body: web.Response(
             body=b, content_type="application/rss+xml"))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve_loopback(app)
     return runner, [f"http://127.0.0.1:{port}/feed{i}.xml" for i in range(len(bodies))]
 
 
