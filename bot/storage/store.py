@@ -296,6 +296,7 @@ class Store:
         if mine is not None:
             have[article.id] = mine
         missing = [i for i in ids if i not in have]
+        order: list[int] = []
         if missing:
             texts = await embeddings.sources(tx, missing)
             order = [i for i in missing if i in texts]
@@ -303,14 +304,10 @@ class Store:
             if made is None:
                 return lexical
             have.update(zip(order, made, strict=True))
-        else:
-            order = []
-        if article.id in have:
-            saving = {*order, article.id}
-            await embeddings.save(tx, [(i, encoder.encode(have[i])) for i in saving if i in have],
-                                  encoder.model)
         if article.id not in have:
             return lexical
+        saving = dict.fromkeys([*order, article.id])  # made here, and this article's own
+        await embeddings.save(tx, [(i, encoder.encode(have[i])) for i in saving], encoder.model)
         return Blended(lexical, have[article.id],
                        {c.terms: have[c.article_id] for c in unsure if c.article_id in have})
 
